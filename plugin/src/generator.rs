@@ -1,0 +1,127 @@
+//! The interface every melody generator implements, and what a request for a phrase carries.
+//!
+//! Generators run on the worker thread (or in the CLI), never on the audio thread: they may
+//! allocate, take milliseconds and fail. The Markov generator lives behind this interface today;
+//! the neural model will live behind the same one.
+
+use nice_plug::prelude::Enum;
+
+use crate::phrase::{Note, Phrase, PhraseError, TimeSignature};
+
+/// The corpora Continuo's models are trained on, plus Auto (the engine chooses).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Style {
+    #[id = "auto"]
+    #[name = "Auto"]
+    Auto,
+    #[id = "folk"]
+    #[name = "Folk"]
+    Folk,
+    #[id = "celtic"]
+    #[name = "Celtic"]
+    Celtic,
+    #[id = "chorale"]
+    #[name = "Chorale"]
+    Chorale,
+    #[id = "renaissance"]
+    #[name = "Renaissance"]
+    Renaissance,
+    #[id = "chinese-folk"]
+    #[name = "Chinese folk"]
+    ChineseFolk,
+}
+
+impl Style {
+    pub const ALL: [Style; 6] = [
+        Style::Auto,
+        Style::Folk,
+        Style::Celtic,
+        Style::Chorale,
+        Style::Renaissance,
+        Style::ChineseFolk,
+    ];
+
+    /// The name used on the command line and in files.
+    pub fn id(&self) -> &'static str {
+        match self {
+            Style::Auto => "auto",
+            Style::Folk => "folk",
+            Style::Celtic => "celtic",
+            Style::Chorale => "chorale",
+            Style::Renaissance => "renaissance",
+            Style::ChineseFolk => "chinese-folk",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Style> {
+        Style::ALL.into_iter().find(|s| s.id() == id)
+    }
+}
+
+/// A contiguous stretch of played melody whose tick 0 lies on a bar line.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Melody {
+    /// Monophonic, sorted by onset.
+    pub notes: Vec<Note>,
+    /// The meter the melody was played in.
+    pub time_signature: TimeSignature,
+}
+
+/// Everything a generator needs to know about the phrase it is asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerationRequest {
+    /// Length of the phrase in bars of `time_signature`.
+    pub length_bars: u32,
+    pub time_signature: TimeSignature,
+    pub style: Style,
+    /// Sampling temperature, already clamped to the parameter's range.
+    pub temperature: f32,
+    /// Seeds the generator's random choices: the same seed and history give the same phrase.
+    pub seed: u64,
+    /// Where the phrase starts, in ticks on the grid of the last history melody (whose tick 0
+    /// is a bar line), so a generator knows the metric position it continues from.
+    pub start_tick: u32,
+}
+
+impl GenerationRequest {
+    pub fn length_ticks(&self) -> u32 {
+        self.length_bars * self.time_signature.bar_ticks()
+    }
+}
+
+/// Why a generator could not produce a phrase.
+#[derive(Debug)]
+pub enum GenerateError {
+    /// The request itself makes no sense (zero bars, ...).
+    BadRequest(String),
+    /// The generator produced something that breaks the phrase invariants (a bug).
+    InvalidPhrase(PhraseError),
+    /// The generator's backend failed (e.g. the inference runtime).
+    Backend(String),
+}
+
+impl std::fmt::Display for GenerateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::BadRequest(why) => write!(f, "bad request: {why}"),
+            Self::InvalidPhrase(why) => write!(f, "generator produced an invalid phrase: {why}"),
+            Self::Backend(why) => write!(f, "generator failed: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for GenerateError {}
+
+/// A melody generator. Implementations are owned by one worker thread at a time.
+pub trait Generator: Send {
+    /// A short name for status lines ("Markov (order 4)", a model's name, ...).
+    fn name(&self) -> String;
+
+    /// Proposes a continuation of `history` (oldest melody first; the last one is the most
+    /// recent, and `request.start_tick` is on its grid).
+    fn generate(
+        &mut self,
+        history: &[Melody],
+        request: &GenerationRequest,
+    ) -> Result<Phrase, GenerateError>;
+}

@@ -1,0 +1,472 @@
+//! Continuo: a MIDI effect that listens to the player and proposes how the melody goes on.
+//!
+//! This file holds the plugin and its `process()`. The threads and what crosses between them are
+//! described in `docs/ARCHITECTURE.md`; in short: the audio thread stamps incoming notes in
+//! beats and pushes them to this instance's worker, turns a Suggest trigger into a request, and
+//! plays the phrases the worker sends back, sample-accurately in the host's time.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender};
+use nice_plug::midi::{Channel, Key, VoiceID};
+use nice_plug::prelude::*;
+use ringbuf::traits::{Consumer, Observer, Producer};
+
+pub mod editor;
+pub mod generator;
+pub mod history;
+pub mod key;
+pub mod markov;
+pub mod midi_file;
+pub mod params;
+pub mod phrase;
+pub mod pianoroll;
+pub mod realtime;
+pub mod worker;
+
+use markov::MarkovGenerator;
+use params::{ContinuoParams, PlayMode};
+use realtime::clock::{BlockTime, Clock, TransportInfo};
+use realtime::player::{BlockEvents, OutEvent, Player};
+use realtime::queues::{new_queues, AudioEnds, CaptureEvent, SuggestRequest, WorkerEnds};
+use realtime::tracker::NoteTracker;
+use worker::{Command, Shared, Worker};
+
+/// Most phrase events one block can emit; more wait for the next block (never dropped).
+const MAX_EVENTS_PER_BLOCK: usize = 4096;
+
+pub struct Continuo {
+    params: Arc<ContinuoParams>,
+    /// Status and the Suggest-click counter, shared with the editor and the worker.
+    shared: Arc<Shared>,
+    /// Lets the editor send commands (Clear) to the worker.
+    commands: Sender<Command>,
+    /// The worker's queue ends and command receiver, held until `activate()` starts the worker
+    /// (hosts create instances just to scan them; those should not start threads).
+    pending_worker: Option<(WorkerEnds, Receiver<Command>)>,
+    /// The running worker; dropping it joins the thread.
+    worker: Option<Worker>,
+
+    // ---- Audio thread state. Everything below is touched only by `process()` and `reset()`. ----
+    /// The audio thread's ends of the lock-free queues.
+    queues: AudioEnds,
+    /// Host or free-running musical time, and jump detection.
+    clock: Clock,
+    /// Plays the current phrase.
+    player: Player,
+    /// This block's phrase events, preallocated.
+    block_events: BlockEvents,
+    /// Notes this plugin started (from phrases): each is ended exactly once.
+    generated: NoteTracker,
+    /// Player notes passed through, so their note-offs pass even after Thru is switched off.
+    passed: NoteTracker,
+    /// Bumped at every discontinuity so the worker never joins notes across a jump.
+    segment: u32,
+    /// Value of the Suggest parameter in the previous block, for rising-edge detection.
+    previous_suggest: bool,
+    /// Editor clicks already turned into requests.
+    seen_clicks: u32,
+    /// Requests made so far; also the seed of each request.
+    requests_made: u64,
+    /// Parameter values of the previous block, to end notes when they change.
+    previous_play_mode: PlayMode,
+    previous_channel: u8,
+    previous_bypass: bool,
+    /// Set by `reset()`/`deactivate()`: end all notes at the next block.
+    pending_panic: bool,
+    sample_rate: f32,
+}
+
+impl Default for Continuo {
+    fn default() -> Self {
+        let (audio_ends, worker_ends) = new_queues();
+        let (command_tx, command_rx) = crossbeam_channel::unbounded();
+        let params = Arc::new(ContinuoParams::default());
+        Self {
+            previous_play_mode: params.play_mode.value(),
+            previous_channel: 0,
+            previous_bypass: false,
+            params,
+            shared: Arc::new(Shared::default()),
+            commands: command_tx,
+            pending_worker: Some((worker_ends, command_rx)),
+            worker: None,
+            queues: audio_ends,
+            clock: Clock::default(),
+            player: Player::default(),
+            block_events: BlockEvents::with_capacity(MAX_EVENTS_PER_BLOCK),
+            generated: NoteTracker::default(),
+            passed: NoteTracker::default(),
+            segment: 0,
+            previous_suggest: false,
+            seen_clicks: 0,
+            requests_made: 0,
+            pending_panic: false,
+            sample_rate: 48_000.0,
+        }
+    }
+}
+
+/// MIDI velocity from nice-plug's 0–1 float, never 0 for a note-on.
+fn velocity_to_midi(velocity: f32) -> u8 {
+    (velocity * 127.0).round().clamp(1.0, 127.0) as u8
+}
+
+impl Continuo {
+    /// Sends a phrase event on `channel`, keeping the note tracker exact.
+    fn emit_generated(
+        &mut self,
+        context: &mut impl ProcessContext<Self>,
+        event: OutEvent,
+        channel: u8,
+        samples: u32,
+    ) {
+        let timing = event.sample.min(samples.saturating_sub(1));
+        if event.velocity > 0 {
+            let sent = context.try_send_event(NoteEvent::NoteOn {
+                timing,
+                voice_id: VoiceID::Wildcard,
+                channel: Channel::Number(channel),
+                key: Key::Number(event.key),
+                velocity: event.velocity as f32 / 127.0,
+            });
+            if sent.is_ok() {
+                self.generated.note_on(channel, event.key);
+            }
+        } else if self.generated.is_sounding(channel, event.key) {
+            let sent = context.try_send_event(NoteEvent::NoteOff {
+                timing,
+                voice_id: VoiceID::Wildcard,
+                channel: Channel::Number(channel),
+                key: Key::Number(event.key),
+                velocity: 0.0,
+            });
+            if sent.is_ok() {
+                self.generated.note_off(channel, event.key);
+            }
+        }
+    }
+
+    /// Ends every note the plugin started, at the start of the block. Notes whose note-off the
+    /// host could not take stay tracked and are retried next block.
+    fn end_generated_notes(&mut self, context: &mut impl ProcessContext<Self>) {
+        self.generated.drain(|channel, key| {
+            context
+                .try_send_event(NoteEvent::NoteOff {
+                    timing: 0,
+                    voice_id: VoiceID::Wildcard,
+                    channel: Channel::Number(channel),
+                    key: Key::Number(key),
+                    velocity: 0.0,
+                })
+                .is_ok()
+        });
+    }
+
+    /// Pushes a played note to the worker. Drops it if the worker has fallen seconds behind.
+    fn capture(&mut self, time: &BlockTime, timing: u32, channel: u8, key: u8, velocity: u8) {
+        let _ = self.queues.captures.try_push(CaptureEvent {
+            timeline: time.timeline,
+            segment: self.segment,
+            beat: time.beat_at(timing),
+            channel,
+            key,
+            velocity,
+            time_signature: time.time_signature,
+            bar_origin: time.bar_origin,
+        });
+    }
+
+    /// Handles one incoming event: capture, Thru and pass-through.
+    fn handle_input(
+        &mut self,
+        context: &mut impl ProcessContext<Self>,
+        event: PluginNoteEvent<Self>,
+        time: &BlockTime,
+        thru: bool,
+        bypass: bool,
+    ) {
+        match event {
+            NoteEvent::NoteOn {
+                timing,
+                channel,
+                key,
+                velocity,
+                ..
+            } => {
+                let channel_number = channel.number().unwrap_or(0) & 15;
+                if let Some(key_number) = key.number() {
+                    if !bypass {
+                        self.capture(
+                            time,
+                            timing,
+                            channel_number,
+                            key_number,
+                            velocity_to_midi(velocity),
+                        );
+                    }
+                    if (thru || bypass) && context.try_send_event(event).is_ok() {
+                        self.passed.note_on(channel_number, key_number);
+                    }
+                } else if thru || bypass {
+                    let _ = context.try_send_event(event);
+                }
+            }
+            NoteEvent::NoteOff {
+                timing,
+                channel,
+                key,
+                ..
+            } => {
+                let channel_number = channel.number().unwrap_or(0) & 15;
+                if let Some(key_number) = key.number() {
+                    if !bypass {
+                        self.capture(time, timing, channel_number, key_number, 0);
+                    }
+                    let was_passed = self.passed.is_sounding(channel_number, key_number);
+                    // Always let the note-off of a passed note through, whatever Thru is now.
+                    if (thru || bypass || was_passed) && context.try_send_event(event).is_ok() {
+                        self.passed.note_off(channel_number, key_number);
+                    }
+                } else if thru || bypass {
+                    let _ = context.try_send_event(event);
+                }
+            }
+            // CCs, pitch bend, aftertouch, program changes, expressions: untouched, same timing.
+            other => {
+                let _ = context.try_send_event(other);
+            }
+        }
+    }
+
+    /// Turns a rising edge of Suggest, or a click in the editor, into a request for the worker.
+    fn poll_suggest(&mut self, time: &BlockTime) {
+        let suggest = self.params.suggest.value();
+        let clicks = self.shared.suggest_clicks.load(Ordering::Acquire);
+        let triggered = (suggest && !self.previous_suggest) || clicks != self.seen_clicks;
+        self.previous_suggest = suggest;
+        self.seen_clicks = clicks;
+        if !triggered {
+            return;
+        }
+        self.requests_made += 1;
+        let request = SuggestRequest {
+            id: self.requests_made,
+            timeline: time.timeline,
+            segment: self.segment,
+            now_beat: time.start_beat,
+            tempo: time.tempo,
+            time_signature: time.time_signature,
+            bar_origin: time.bar_origin,
+            length_bars: self
+                .params
+                .length_bars
+                .value()
+                .clamp(params::MIN_LENGTH_BARS, params::MAX_LENGTH_BARS)
+                as u32,
+            start: self.params.start.value(),
+            style: self.params.style.value(),
+            temperature: self
+                .params
+                .temperature
+                .value()
+                .clamp(params::MIN_TEMPERATURE, params::MAX_TEMPERATURE),
+        };
+        let _ = self.queues.requests.try_push(request);
+    }
+}
+
+impl Plugin for Continuo {
+    const NAME: &'static str = "Continuo";
+    const VENDOR: &'static str = "Continuo developers";
+    const URL: &'static str = "https://example.invalid/continuo";
+    const EMAIL: &'static str = "continuo@example.invalid";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        // Stereo pass-through first: Ableton Live refuses VST3 plugins without a main output.
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        // A pure note effect, for hosts that prefer one.
+        AudioIOLayout::const_default(),
+    ];
+
+    const MIDI_INPUT: MidiConfig = MidiConfig::MidiCCs;
+    const MIDI_OUTPUT: MidiConfig = MidiConfig::MidiCCs;
+    const SAMPLE_ACCURATE_AUTOMATION: bool = false;
+
+    type SysExMessage = ();
+    type BackgroundTask = ();
+    type Editor = nice_plug_egui::EguiEditor<editor::ContinuoEditor>;
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        editor::create(
+            self.params.clone(),
+            self.shared.clone(),
+            self.commands.clone(),
+        )
+    }
+
+    fn activate(
+        &mut self,
+        _audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        _context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        self.sample_rate = buffer_config.sample_rate;
+        if let Some((queues, commands)) = self.pending_worker.take() {
+            match Worker::spawn(
+                queues,
+                commands,
+                self.shared.clone(),
+                Box::new(MarkovGenerator::new()),
+            ) {
+                Ok(worker) => self.worker = Some(worker),
+                Err(error) => {
+                    nice_error!("Continuo could not start its worker thread: {error}");
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    fn reset(&mut self) {
+        // Real-time safe: flags only. The next block ends notes and re-syncs to the host.
+        self.pending_panic = true;
+        self.clock.reset();
+    }
+
+    fn deactivate(&mut self) {
+        // No events can be sent now; whatever still sounds is ended by the first block after
+        // reactivation.
+        self.pending_panic = true;
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        // Audio passes through untouched: the buffers are processed in place.
+        let samples = buffer.samples() as u32;
+        let transport = context.transport();
+        let info = TransportInfo {
+            playing: transport.playing,
+            tempo: transport.tempo,
+            time_signature: transport
+                .time_sig_numerator
+                .zip(transport.time_sig_denominator),
+            pos_beats: transport.pos_beats(),
+            bar_start_beats: transport.bar_start_pos_beats(),
+        };
+        let time = self.clock.advance(&info, samples, self.sample_rate);
+
+        let bypass = self.params.bypass.value();
+        let play_mode = self.params.play_mode.value();
+        let channel = (self.params.output_channel.value().clamp(1, 16) - 1) as u8;
+        let thru = self.params.thru.value();
+
+        // End the plugin's notes whenever what they belonged to stops making sense.
+        let play_mode_changed = play_mode != self.previous_play_mode;
+        let must_end = self.pending_panic
+            || time.discontinuity
+            || play_mode_changed
+            || channel != self.previous_channel
+            || (bypass && !self.previous_bypass);
+        if must_end || self.generated.any_sounding() && bypass {
+            self.end_generated_notes(context);
+        }
+        self.pending_panic = false;
+        if time.discontinuity {
+            self.segment = self.segment.wrapping_add(1);
+            if time.timeline_changed {
+                // Transport started or stopped: a phrase belongs to the timeline it was placed on.
+                self.player.disarm();
+            } else {
+                self.player.relocate();
+            }
+        }
+        if play_mode_changed {
+            match play_mode {
+                PlayMode::Off => self.player.disarm(),
+                PlayMode::Once | PlayMode::Loop => self.player.rearm_at_next_bar(&time),
+            }
+        }
+        self.previous_play_mode = play_mode;
+        self.previous_channel = channel;
+        self.previous_bypass = bypass;
+
+        // Pick up a finished phrase. The replaced one goes back to the worker to be freed; only
+        // take a phrase when there is room to hand the old one back.
+        if self.queues.garbage.vacant_len() > 0 {
+            if let Some(phrase) = self.queues.phrases.try_pop() {
+                self.end_generated_notes(context);
+                if let Some(old) = self.player.install(phrase, &time) {
+                    if let Err(old) = self.queues.garbage.try_push(old) {
+                        // Unreachable (room was checked, this is the only producer), but never
+                        // free on the audio thread: leak instead.
+                        std::mem::forget(old);
+                    }
+                }
+            }
+        }
+
+        self.block_events.clear();
+        if !bypass {
+            self.player.render(&time, play_mode, &mut self.block_events);
+        }
+
+        // Merge the phrase's events with the incoming ones in time order.
+        let generated_count = self.block_events.as_slice().len();
+        let mut next_generated = 0;
+        while let Some(event) = context.next_event() {
+            while next_generated < generated_count
+                && self.block_events.as_slice()[next_generated].sample <= event.timing()
+            {
+                let out = self.block_events.as_slice()[next_generated];
+                self.emit_generated(context, out, channel, samples);
+                next_generated += 1;
+            }
+            self.handle_input(context, event, &time, thru, bypass);
+        }
+        while next_generated < generated_count {
+            let out = self.block_events.as_slice()[next_generated];
+            self.emit_generated(context, out, channel, samples);
+            next_generated += 1;
+        }
+
+        if !bypass {
+            self.poll_suggest(&time);
+        }
+        // A MIDI effect must keep running while its input is silent: phrases play on.
+        ProcessStatus::KeepAlive
+    }
+}
+
+impl ClapPlugin for Continuo {
+    const CLAP_ID: &'static str = "org.continuo.continuo";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Listens to your melody and suggests how it goes on");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::NoteEffect, ClapFeature::Utility];
+}
+
+impl Vst3Plugin for Continuo {
+    const VST3_CLASS_ID: [u8; 16] = *b"ContinuoMelodyFx";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Tools];
+}
+
+nice_export_clap!(Continuo);
+nice_export_vst3!(Continuo);

@@ -1,0 +1,373 @@
+//! Standard MIDI Files in and out, through `midly`.
+//!
+//! Import reads any layout (format 0 or 1, any number of tracks and channels), skips the drum
+//! channel, quantizes to the 12-per-beat grid and reduces the notes to their top voice. Export
+//! writes a format-1 file: a conductor track with tempo and meter, the prompt (optional) and the
+//! continuation on its own named track.
+
+use std::path::Path;
+
+use midly::num::{u15, u24, u28, u4, u7};
+use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
+
+use crate::generator::Melody;
+use crate::phrase::{monophonic, Note, TimeSignature, TICKS_PER_BEAT};
+
+/// MIDI channel 10 (index 9) carries drums by General MIDI convention.
+const DRUM_CHANNEL: u8 = 9;
+/// Resolution of written files: 480 pulses per quarter note, 40 per grid tick.
+const WRITE_PPQ: u16 = 480;
+
+/// Why a file could not be used, in one sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MidiFileError {
+    Io(String),
+    NotMidi(String),
+    /// SMPTE-timed files have no musical grid.
+    Timecode,
+    TrackOutOfRange {
+        requested: usize,
+        available: usize,
+    },
+    NoNotes,
+}
+
+impl std::fmt::Display for MidiFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Io(why) => write!(f, "cannot read the file: {why}"),
+            Self::NotMidi(why) => write!(f, "not a Standard MIDI File ({why})"),
+            Self::Timecode => write!(f, "the file is timed in SMPTE frames, not in beats"),
+            Self::TrackOutOfRange {
+                requested,
+                available,
+            } => write!(
+                f,
+                "track {requested} does not exist (the file has {available})"
+            ),
+            Self::NoNotes => write!(f, "the file has no melodic notes (empty or drums only)"),
+        }
+    }
+}
+
+impl std::error::Error for MidiFileError {}
+
+/// A melody read from a file, with the file's tempo and meter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedMidi {
+    /// Top voice, tick 0 at the start of the file (assumed to be a bar line).
+    pub melody: Melody,
+    /// The first tempo in the file (120 BPM when it has none).
+    pub tempo: f64,
+    /// Number of tracks in the file.
+    pub tracks: usize,
+}
+
+impl ImportedMidi {
+    /// Number of bars the melody spans (a started bar counts).
+    pub fn bars(&self) -> u32 {
+        let end = self.melody.notes.iter().map(|n| n.end()).max().unwrap_or(0);
+        end.div_ceil(self.melody.time_signature.bar_ticks())
+    }
+}
+
+pub fn read_file(path: &Path, track: Option<usize>) -> Result<ImportedMidi, MidiFileError> {
+    let bytes = std::fs::read(path).map_err(|e| MidiFileError::Io(e.to_string()))?;
+    read_bytes(&bytes, track)
+}
+
+/// Parses a file. `track` selects one track (0-based); otherwise all tracks are merged.
+pub fn read_bytes(bytes: &[u8], track: Option<usize>) -> Result<ImportedMidi, MidiFileError> {
+    let smf = Smf::parse(bytes).map_err(|e| MidiFileError::NotMidi(e.to_string()))?;
+    let ppq = match smf.header.timing {
+        Timing::Metrical(ppq) if ppq.as_int() > 0 => ppq.as_int() as u64,
+        Timing::Metrical(_) => return Err(MidiFileError::NotMidi("zero ticks per beat".into())),
+        Timing::Timecode(..) => return Err(MidiFileError::Timecode),
+    };
+    if let Some(requested) = track {
+        if requested >= smf.tracks.len() {
+            return Err(MidiFileError::TrackOutOfRange {
+                requested,
+                available: smf.tracks.len(),
+            });
+        }
+    }
+    let to_grid = |pulses: u64| -> u32 {
+        ((pulses * TICKS_PER_BEAT as u64 + ppq / 2) / ppq).min(u32::MAX as u64) as u32
+    };
+
+    let mut tempo: Option<f64> = None;
+    let mut time_signature: Option<TimeSignature> = None;
+    let mut notes: Vec<Note> = Vec::new();
+    for (index, events) in smf.tracks.iter().enumerate() {
+        let selected = track.is_none_or(|t| t == index);
+        let mut now: u64 = 0;
+        // Sounding notes of this track: (channel, key) → (onset in pulses, velocity).
+        let mut open: Vec<(u8, u8, u64, u8)> = Vec::new();
+        for event in events {
+            now += event.delta.as_int() as u64;
+            match event.kind {
+                TrackEventKind::Meta(MetaMessage::Tempo(micros)) if tempo.is_none() => {
+                    let micros = micros.as_int().max(1) as f64;
+                    tempo = Some(60_000_000.0 / micros);
+                }
+                TrackEventKind::Meta(MetaMessage::TimeSignature(num, den_pow, _, _))
+                    if time_signature.is_none() =>
+                {
+                    let denominator = 1i32.checked_shl(den_pow as u32).unwrap_or(0);
+                    time_signature = Some(TimeSignature::sanitized(num as i32, denominator));
+                }
+                TrackEventKind::Midi { channel, message } if selected => {
+                    let channel = channel.as_int();
+                    if channel == DRUM_CHANNEL {
+                        continue;
+                    }
+                    let (key, velocity) = match message {
+                        MidiMessage::NoteOn { key, vel } => (key.as_int(), vel.as_int()),
+                        MidiMessage::NoteOff { key, .. } => (key.as_int(), 0),
+                        _ => continue,
+                    };
+                    if let Some(i) = open.iter().position(|o| o.0 == channel && o.1 == key) {
+                        let (_, _, onset, vel) = open.swap_remove(i);
+                        let start = to_grid(onset);
+                        let end = to_grid(now).max(start + 1);
+                        notes.push(Note {
+                            start,
+                            duration: end - start,
+                            pitch: key,
+                            velocity: vel.max(1),
+                        });
+                    }
+                    if velocity > 0 {
+                        open.push((channel, key, now, velocity));
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Notes never released end with their track.
+        for (_, key, onset, vel) in open {
+            let start = to_grid(onset);
+            notes.push(Note {
+                start,
+                duration: to_grid(now).saturating_sub(start).max(1),
+                pitch: key,
+                velocity: vel.max(1),
+            });
+        }
+    }
+    let melody_notes = monophonic(&notes);
+    if melody_notes.is_empty() {
+        return Err(MidiFileError::NoNotes);
+    }
+    Ok(ImportedMidi {
+        melody: Melody {
+            notes: melody_notes,
+            time_signature: time_signature.unwrap_or_default(),
+        },
+        tempo: tempo.filter(|t| t.is_finite() && *t > 0.0).unwrap_or(120.0),
+        tracks: smf.tracks.len(),
+    })
+}
+
+/// One named track of notes to write.
+pub struct TrackOut<'a> {
+    pub name: &'a str,
+    pub notes: &'a [Note],
+    /// Added to every note's start (ticks).
+    pub offset_ticks: u32,
+    /// MIDI channel 0–15.
+    pub channel: u8,
+}
+
+/// Encodes a format-1 file with a conductor track and `tracks`.
+pub fn encode(tracks: &[TrackOut], tempo: f64, time_signature: TimeSignature) -> Vec<u8> {
+    let pulses_per_tick = (WRITE_PPQ as u32) / TICKS_PER_BEAT;
+    let micros = (60_000_000.0 / tempo.clamp(1.0, 2000.0)).round() as u32;
+    let den_pow = time_signature.denominator.trailing_zeros() as u8;
+    let mut conductor = vec![
+        TrackEvent {
+            delta: u28::new(0),
+            kind: TrackEventKind::Meta(MetaMessage::Tempo(u24::new(micros.min(0xFF_FFFF)))),
+        },
+        TrackEvent {
+            delta: u28::new(0),
+            kind: TrackEventKind::Meta(MetaMessage::TimeSignature(
+                time_signature.numerator,
+                den_pow,
+                24,
+                8,
+            )),
+        },
+    ];
+    conductor.push(TrackEvent {
+        delta: u28::new(0),
+        kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
+    });
+    let mut smf = Smf::new(Header::new(
+        Format::Parallel,
+        Timing::Metrical(u15::new(WRITE_PPQ)),
+    ));
+    smf.tracks.push(conductor);
+    for track in tracks {
+        // (time in pulses, is note-on, key, velocity); offs sort before ons at equal times.
+        let mut events: Vec<(u32, bool, u8, u8)> = Vec::new();
+        for note in track.notes {
+            let start = (note.start + track.offset_ticks) * pulses_per_tick;
+            events.push((
+                start,
+                true,
+                note.pitch.min(127),
+                note.velocity.clamp(1, 127),
+            ));
+            events.push((
+                start + note.duration * pulses_per_tick,
+                false,
+                note.pitch.min(127),
+                0,
+            ));
+        }
+        events.sort_by_key(|&(time, on, ..)| (time, on));
+        let mut out = vec![TrackEvent {
+            delta: u28::new(0),
+            kind: TrackEventKind::Meta(MetaMessage::TrackName(track.name.as_bytes())),
+        }];
+        let mut now = 0;
+        let channel = u4::new(track.channel & 15);
+        for (time, on, key, velocity) in events {
+            let message = if on {
+                MidiMessage::NoteOn {
+                    key: u7::new(key),
+                    vel: u7::new(velocity),
+                }
+            } else {
+                MidiMessage::NoteOff {
+                    key: u7::new(key),
+                    vel: u7::new(64),
+                }
+            };
+            out.push(TrackEvent {
+                delta: u28::new(time - now),
+                kind: TrackEventKind::Midi { channel, message },
+            });
+            now = time;
+        }
+        out.push(TrackEvent {
+            delta: u28::new(0),
+            kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
+        });
+        smf.tracks.push(out);
+    }
+    let mut bytes = Vec::new();
+    smf.write_std(&mut bytes)
+        .expect("writing to a Vec cannot fail");
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(start: u32, duration: u32, pitch: u8) -> Note {
+        Note {
+            start,
+            duration,
+            pitch,
+            velocity: 80,
+        }
+    }
+
+    #[test]
+    fn round_trips_through_a_file() {
+        let melody = [
+            note(0, 12, 60),
+            note(12, 4, 62),
+            note(16, 4, 64),
+            note(20, 28, 65),
+        ];
+        let continuation = [note(0, 6, 67), note(6, 42, 72)];
+        let ts = TimeSignature::sanitized(6, 8);
+        let bytes = encode(
+            &[
+                TrackOut {
+                    name: "Prompt",
+                    notes: &melody,
+                    offset_ticks: 0,
+                    channel: 0,
+                },
+                TrackOut {
+                    name: "Continuo",
+                    notes: &continuation,
+                    offset_ticks: 72,
+                    channel: 1,
+                },
+            ],
+            96.0,
+            ts,
+        );
+        let whole = read_bytes(&bytes, None).unwrap();
+        assert_eq!(whole.tracks, 3);
+        assert!((whole.tempo - 96.0).abs() < 0.01);
+        assert_eq!(whole.melody.time_signature, ts);
+        let mut expected = melody.to_vec();
+        expected.extend(continuation.iter().map(|n| Note {
+            start: n.start + 72,
+            ..*n
+        }));
+        assert_eq!(whole.melody.notes, expected);
+        // One track alone.
+        let second = read_bytes(&bytes, Some(2)).unwrap();
+        assert_eq!(second.melody.notes.len(), 2);
+        assert_eq!(second.melody.notes[0].start, 72);
+    }
+
+    #[test]
+    fn bad_files_give_clear_errors() {
+        assert!(matches!(
+            read_bytes(b"not a midi file", None),
+            Err(MidiFileError::NotMidi(_))
+        ));
+        assert!(matches!(
+            read_bytes(&[], None),
+            Err(MidiFileError::NotMidi(_))
+        ));
+        let empty = encode(&[], 120.0, TimeSignature::default());
+        assert_eq!(read_bytes(&empty, None), Err(MidiFileError::NoNotes));
+        assert_eq!(
+            read_bytes(&empty, Some(5)),
+            Err(MidiFileError::TrackOutOfRange {
+                requested: 5,
+                available: 1
+            })
+        );
+        let drums = encode(
+            &[TrackOut {
+                name: "Drums",
+                notes: &[note(0, 12, 36)],
+                offset_ticks: 0,
+                channel: DRUM_CHANNEL,
+            }],
+            120.0,
+            TimeSignature::default(),
+        );
+        assert_eq!(read_bytes(&drums, None), Err(MidiFileError::NoNotes));
+        // A truncated file.
+        let good = encode(
+            &[TrackOut {
+                name: "x",
+                notes: &[note(0, 12, 60)],
+                offset_ticks: 0,
+                channel: 0,
+            }],
+            120.0,
+            TimeSignature::default(),
+        );
+        // Truncated anywhere: an error or what could be recovered, never a panic.
+        for cut in 0..good.len() {
+            match read_bytes(&good[..cut], None) {
+                Ok(imported) => assert!(imported.melody.notes.len() <= 1),
+                Err(error) => assert!(!error.to_string().is_empty()),
+            }
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Melodies in musical time: notes on a 12-per-beat grid, time signatures and phrases.
+//!
+//! A "beat" is a quarter note throughout Continuo, as in every host's transport. Twelve ticks per
+//! beat hold sixteenths (3), eighth triplets (4) and sixteenth triplets (2) exactly.
+
+/// Grid resolution of all generated material.
+pub const TICKS_PER_BEAT: u32 = 12;
+
+/// A time signature as the host reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeSignature {
+    pub numerator: u8,
+    pub denominator: u8,
+}
+
+impl Default for TimeSignature {
+    fn default() -> Self {
+        Self {
+            numerator: 4,
+            denominator: 4,
+        }
+    }
+}
+
+impl TimeSignature {
+    /// A time signature from untrusted host or file values; nonsense falls back to 4/4.
+    pub fn sanitized(numerator: i32, denominator: i32) -> Self {
+        let valid_denominator = matches!(denominator, 1 | 2 | 4 | 8 | 16 | 32);
+        if (1..=64).contains(&numerator) && valid_denominator {
+            Self {
+                numerator: numerator as u8,
+                denominator: denominator as u8,
+            }
+        } else {
+            Self::default()
+        }
+    }
+
+    /// Length of one bar in beats (quarter notes).
+    pub fn bar_beats(&self) -> f64 {
+        self.numerator as f64 * 4.0 / self.denominator as f64
+    }
+
+    /// Length of one bar in grid ticks, rounded to the grid for signatures finer than it.
+    pub fn bar_ticks(&self) -> u32 {
+        ((self.bar_beats() * TICKS_PER_BEAT as f64).round() as u32).max(1)
+    }
+}
+
+/// One note of a melody, in ticks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Note {
+    /// Onset in ticks from the phrase's (or melody's) origin.
+    pub start: u32,
+    /// Length in ticks; never zero.
+    pub duration: u32,
+    /// MIDI key, 0–127.
+    pub pitch: u8,
+    /// MIDI velocity, 1–127.
+    pub velocity: u8,
+}
+
+impl Note {
+    pub fn end(&self) -> u32 {
+        self.start + self.duration
+    }
+}
+
+/// A generated continuation: a monophonic line that fills exactly `length_ticks`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phrase {
+    /// Notes sorted by onset, non-overlapping, all inside `0..length_ticks`.
+    pub notes: Vec<Note>,
+    /// The phrase's length (a whole number of bars when generated for the plugin).
+    pub length_ticks: u32,
+    /// The meter the phrase was written in.
+    pub time_signature: TimeSignature,
+}
+
+/// Why a phrase is not playable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhraseError {
+    ZeroLength(usize),
+    PitchOutOfRange(usize),
+    BadVelocity(usize),
+    Unsorted(usize),
+    Overlap(usize),
+    PastEnd(usize),
+}
+
+impl std::fmt::Display for PhraseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ZeroLength(i) => write!(f, "note {i} has zero length"),
+            Self::PitchOutOfRange(i) => write!(f, "note {i} has a pitch outside 0-127"),
+            Self::BadVelocity(i) => write!(f, "note {i} has a velocity outside 1-127"),
+            Self::Unsorted(i) => write!(f, "note {i} starts before the note preceding it"),
+            Self::Overlap(i) => write!(f, "note {i} starts before the previous note ends"),
+            Self::PastEnd(i) => write!(f, "note {i} ends after the end of the phrase"),
+        }
+    }
+}
+
+impl std::error::Error for PhraseError {}
+
+impl Phrase {
+    /// Checks every invariant the player and the file writer rely on.
+    pub fn validate(&self) -> Result<(), PhraseError> {
+        let mut previous: Option<&Note> = None;
+        for (i, note) in self.notes.iter().enumerate() {
+            if note.duration == 0 {
+                return Err(PhraseError::ZeroLength(i));
+            }
+            if note.pitch > 127 {
+                return Err(PhraseError::PitchOutOfRange(i));
+            }
+            if note.velocity == 0 || note.velocity > 127 {
+                return Err(PhraseError::BadVelocity(i));
+            }
+            if note.end() > self.length_ticks {
+                return Err(PhraseError::PastEnd(i));
+            }
+            if let Some(previous) = previous {
+                if note.start < previous.start {
+                    return Err(PhraseError::Unsorted(i));
+                }
+                if note.start < previous.end() {
+                    return Err(PhraseError::Overlap(i));
+                }
+            }
+            previous = Some(note);
+        }
+        Ok(())
+    }
+
+    pub fn length_beats(&self) -> f64 {
+        self.length_ticks as f64 / TICKS_PER_BEAT as f64
+    }
+}
+
+/// Reduces any set of notes to a monophonic line: at equal onsets the highest note wins, and a
+/// note is cut where the next one starts. Input may be unsorted and polyphonic.
+pub fn monophonic(notes: &[Note]) -> Vec<Note> {
+    let mut sorted: Vec<Note> = notes.iter().copied().filter(|n| n.duration > 0).collect();
+    // Onset ascending, pitch descending: the first note at each onset is the top voice.
+    sorted.sort_by(|a, b| a.start.cmp(&b.start).then(b.pitch.cmp(&a.pitch)));
+    sorted.dedup_by_key(|n| n.start);
+    for i in 0..sorted.len().saturating_sub(1) {
+        let next_start = sorted[i + 1].start;
+        let note = &mut sorted[i];
+        if note.end() > next_start {
+            note.duration = next_start - note.start;
+        }
+    }
+    sorted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(start: u32, duration: u32, pitch: u8) -> Note {
+        Note {
+            start,
+            duration,
+            pitch,
+            velocity: 90,
+        }
+    }
+
+    #[test]
+    fn bar_lengths_follow_the_time_signature() {
+        assert_eq!(TimeSignature::sanitized(4, 4).bar_ticks(), 48);
+        assert_eq!(TimeSignature::sanitized(6, 8).bar_ticks(), 36);
+        assert_eq!(TimeSignature::sanitized(4, 2).bar_ticks(), 96);
+        assert_eq!(TimeSignature::sanitized(7, 16).bar_ticks(), 21);
+        assert_eq!(TimeSignature::sanitized(3, 4).bar_beats(), 3.0);
+        // Nonsense from a host falls back to 4/4 instead of dividing by zero.
+        assert_eq!(TimeSignature::sanitized(0, 4), TimeSignature::default());
+        assert_eq!(TimeSignature::sanitized(4, 0), TimeSignature::default());
+        assert_eq!(TimeSignature::sanitized(4, 3), TimeSignature::default());
+    }
+
+    #[test]
+    fn monophonic_keeps_the_top_voice_and_cuts_overlaps() {
+        let chords = [
+            note(0, 12, 60),
+            note(0, 12, 64),
+            note(6, 12, 62),
+            note(24, 6, 55),
+        ];
+        let line = monophonic(&chords);
+        assert_eq!(line, vec![note(0, 6, 64), note(6, 12, 62), note(24, 6, 55)]);
+    }
+
+    #[test]
+    fn validation_catches_every_broken_invariant() {
+        let good = Phrase {
+            notes: vec![note(0, 12, 60), note(12, 36, 62)],
+            length_ticks: 48,
+            time_signature: TimeSignature::default(),
+        };
+        assert_eq!(good.validate(), Ok(()));
+        let mut bad = good.clone();
+        bad.notes[1].duration = 0;
+        assert_eq!(bad.validate(), Err(PhraseError::ZeroLength(1)));
+        let mut bad = good.clone();
+        bad.notes[1].duration = 37;
+        assert_eq!(bad.validate(), Err(PhraseError::PastEnd(1)));
+        let mut bad = good.clone();
+        bad.notes[1].start = 6;
+        assert_eq!(bad.validate(), Err(PhraseError::Overlap(1)));
+        let mut bad = good.clone();
+        bad.notes[0].pitch = 128;
+        assert_eq!(bad.validate(), Err(PhraseError::PitchOutOfRange(0)));
+        let mut bad = good;
+        bad.notes[0].velocity = 0;
+        assert_eq!(bad.validate(), Err(PhraseError::BadVelocity(0)));
+    }
+}

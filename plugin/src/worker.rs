@@ -1,0 +1,345 @@
+//! The per-instance worker thread: it owns the history and the generator, answers Suggest
+//! requests and frees replaced phrases.
+//!
+//! Each plugin instance has its own thread (nice-plug's background executor is one thread shared
+//! by every instance in the process, which would serialize 32 tracks asking at once). The worker
+//! never blocks on anything the audio thread touches: it polls the audio thread's queues every
+//! [`POLL_INTERVAL`] and otherwise sleeps on the GUI's command channel.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use ringbuf::traits::{Consumer, Producer};
+
+use crate::generator::{GenerationRequest, Generator, Melody};
+use crate::history::History;
+use crate::params::StartMode;
+use crate::phrase::{Phrase, TICKS_PER_BEAT};
+use crate::realtime::clock::next_grid_line;
+use crate::realtime::player::PlaybackPhrase;
+use crate::realtime::queues::{SuggestRequest, WorkerEnds};
+
+/// How often the worker looks at the audio thread's queues.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(2);
+/// A phrase is placed at least this far after the request (in seconds), so it normally reaches
+/// the audio thread before its start.
+pub const SCHEDULING_MARGIN_SECONDS: f64 = 0.03;
+
+/// What the GUI (or a test) can ask of the worker.
+#[derive(Debug)]
+pub enum Command {
+    /// Forget everything played so far.
+    ClearHistory,
+}
+
+/// What the worker tells the GUI. Only the GUI and the worker lock it, never the audio thread.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    /// The generator in use.
+    pub generator: String,
+    /// The most recent phrase and where it was placed (beats on its timeline).
+    pub last_phrase: Option<(Phrase, f64)>,
+    /// Notes in the history.
+    pub history_notes: usize,
+    /// A copy of the recent history for display (the last melody).
+    pub last_melody: Option<Melody>,
+    /// Wall-clock time of the last generation.
+    pub last_generation: Option<Duration>,
+    /// The last error, in one plain sentence.
+    pub error: Option<String>,
+    /// Requests answered so far.
+    pub phrases_made: u64,
+}
+
+/// State shared between the plugin, its editor and its worker.
+#[derive(Default)]
+pub struct Shared {
+    pub status: Mutex<Status>,
+    /// Incremented by the editor's Suggest button; the audio thread turns a change into a request.
+    pub suggest_clicks: AtomicU32,
+}
+
+/// A handle to a running worker; dropping it stops and joins the thread.
+pub struct Worker {
+    /// Tells the thread to finish (the command channel alone cannot: the editor holds a sender).
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    pub fn spawn(
+        queues: WorkerEnds,
+        commands: Receiver<Command>,
+        shared: Arc<Shared>,
+        generator: Box<dyn Generator>,
+    ) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread_stop = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("continuo-worker".into())
+            .spawn(move || run(queues, commands, shared, generator, thread_stop))?;
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run(
+    mut queues: WorkerEnds,
+    commands: Receiver<Command>,
+    shared: Arc<Shared>,
+    mut generator: Box<dyn Generator>,
+    stop: Arc<AtomicBool>,
+) {
+    let mut history = History::default();
+    {
+        let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
+        status.generator = generator.name();
+    }
+    loop {
+        match commands.recv_timeout(POLL_INTERVAL) {
+            Ok(Command::ClearHistory) => {
+                history.clear();
+                publish_history(&shared, &history);
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        // Free what the audio thread handed back.
+        while queues.garbage.try_pop().is_some() {}
+
+        let mut captured = false;
+        while let Some(event) = queues.captures.try_pop() {
+            history.apply(&event);
+            captured = true;
+        }
+        if captured {
+            publish_history(&shared, &history);
+        }
+        while let Some(request) = queues.requests.try_pop() {
+            answer(&request, &history, generator.as_mut(), &mut queues, &shared);
+        }
+        if stop.load(Ordering::Acquire) {
+            break;
+        }
+    }
+}
+
+fn publish_history(shared: &Shared, history: &History) {
+    let melody = history.last_segment().map(|s| {
+        let origin = s
+            .notes
+            .first()
+            .map_or(s.bar_origin, |n| s.bar_line_before(n.beat));
+        s.to_melody(origin)
+    });
+    let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
+    status.history_notes = history.note_count();
+    status.last_melody = melody;
+}
+
+/// Where a phrase asked for by `request` starts, and by how much it may be moved if late.
+pub fn placement(request: &SuggestRequest, history: &History) -> (f64, f64) {
+    let margin = SCHEDULING_MARGIN_SECONDS * request.tempo / 60.0;
+    let earliest = request.now_beat + margin;
+    let bar = request.time_signature.bar_beats();
+    match request.start {
+        StartMode::NextBar => (next_grid_line(request.bar_origin, bar, earliest), bar),
+        StartMode::NextBeat => (next_grid_line(request.bar_origin, 1.0, earliest), 1.0),
+        StartMode::AfterLastNote => {
+            let last_end = history
+                .last_segment()
+                .filter(|s| s.id == request.segment)
+                .and_then(|s| s.last_note_end());
+            match last_end {
+                Some(end) => {
+                    // Snap to the sixteenth grid, then keep that position within the beat.
+                    let end = next_grid_line(request.bar_origin, 0.25, end);
+                    (next_grid_line(end, 1.0, earliest), 1.0)
+                }
+                None => (next_grid_line(request.bar_origin, 1.0, earliest), 1.0),
+            }
+        }
+    }
+}
+
+/// Builds the generator's view of the history and where the phrase starts on its grid.
+pub fn melodies_for(
+    history: &History,
+    anchor: f64,
+    request: &SuggestRequest,
+) -> (Vec<Melody>, u32) {
+    let mut melodies: Vec<Melody> = Vec::new();
+    let mut start_tick = 0;
+    let segments: Vec<_> = history.segments().collect();
+    for (i, segment) in segments.iter().enumerate() {
+        let Some(first) = segment.notes.first() else {
+            continue;
+        };
+        let origin = segment.bar_line_before(first.beat);
+        let melody = segment.to_melody(origin);
+        if i + 1 == segments.len() && segment.id == request.segment {
+            start_tick = ((anchor - origin) * TICKS_PER_BEAT as f64).round().max(0.0) as u32;
+        }
+        melodies.push(melody);
+    }
+    (melodies, start_tick)
+}
+
+fn answer(
+    request: &SuggestRequest,
+    history: &History,
+    generator: &mut dyn Generator,
+    queues: &mut WorkerEnds,
+    shared: &Shared,
+) {
+    let started = Instant::now();
+    let (anchor, realign_step) = placement(request, history);
+    let (melodies, start_tick) = melodies_for(history, anchor, request);
+    let generation_request = GenerationRequest {
+        length_bars: request.length_bars.max(1),
+        time_signature: request.time_signature,
+        style: request.style,
+        temperature: request.temperature,
+        seed: request.id,
+        start_tick,
+    };
+    // A generator bug must not take the worker (and with it every later suggestion) down.
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        generator.generate(&melodies, &generation_request)
+    }));
+    let elapsed = started.elapsed();
+    let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
+    status.last_generation = Some(elapsed);
+    match result {
+        Ok(Ok(phrase)) => {
+            let playback = Box::new(PlaybackPhrase::new(
+                &phrase,
+                anchor,
+                request.timeline,
+                realign_step,
+                request.id,
+            ));
+            if queues.phrases.try_push(playback).is_err() {
+                status.error = Some(
+                    "The audio thread is not taking phrases (is the host processing?).".into(),
+                );
+            } else {
+                status.error = None;
+            }
+            status.last_phrase = Some((phrase, anchor));
+            status.phrases_made += 1;
+        }
+        Ok(Err(error)) => status.error = Some(format!("No suggestion: {error}.")),
+        Err(_) => status.error = Some("No suggestion: the generator crashed.".into()),
+    }
+}
+
+/// A counter the editor and tests use to wait for a new phrase.
+pub fn phrases_made(shared: &Shared) -> u64 {
+    shared
+        .status
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .phrases_made
+}
+
+/// Bumps the editor's Suggest counter (the audio thread picks it up in its next block).
+pub fn click_suggest(shared: &Shared) {
+    shared.suggest_clicks.fetch_add(1, Ordering::Release);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generator::Style;
+    use crate::phrase::TimeSignature;
+    use crate::realtime::clock::Timeline;
+    use crate::realtime::queues::CaptureEvent;
+
+    fn request(now: f64, start: StartMode) -> SuggestRequest {
+        SuggestRequest {
+            id: 1,
+            timeline: Timeline::Host,
+            segment: 0,
+            now_beat: now,
+            tempo: 120.0,
+            time_signature: TimeSignature::default(),
+            bar_origin: 0.0,
+            length_bars: 2,
+            start,
+            style: Style::Auto,
+            temperature: 1.0,
+        }
+    }
+
+    fn history_with_note_ending_at(end: f64) -> History {
+        let mut history = History::default();
+        for (beat, velocity) in [(end - 0.5, 100), (end, 0)] {
+            history.apply(&CaptureEvent {
+                timeline: Timeline::Host,
+                segment: 0,
+                beat,
+                channel: 0,
+                key: 60,
+                velocity,
+                time_signature: TimeSignature::default(),
+                bar_origin: 0.0,
+            });
+        }
+        history
+    }
+
+    #[test]
+    fn placement_follows_the_start_mode() {
+        let history = history_with_note_ending_at(5.1);
+        assert_eq!(
+            placement(&request(5.2, StartMode::NextBar), &history),
+            (8.0, 4.0)
+        );
+        assert_eq!(
+            placement(&request(5.2, StartMode::NextBeat), &history),
+            (6.0, 1.0)
+        );
+        // The last note ended at 5.1: snapped to the sixteenth at 5.25, still ahead at 5.1 (plus
+        // the scheduling margin of 30 ms = 0.06 beats).
+        assert_eq!(
+            placement(&request(5.1, StartMode::AfterLastNote), &history),
+            (5.25, 1.0)
+        );
+        // Too late for 5.25: the same position in the next beat.
+        assert_eq!(
+            placement(&request(5.5, StartMode::AfterLastNote), &history),
+            (6.25, 1.0)
+        );
+        // Right on a bar line, with no time to deliver: the next bar.
+        assert_eq!(
+            placement(&request(8.0, StartMode::NextBar), &history),
+            (12.0, 4.0)
+        );
+    }
+
+    #[test]
+    fn the_prompt_is_bar_aligned_and_knows_where_the_phrase_starts() {
+        let history = history_with_note_ending_at(5.1);
+        let (melodies, start_tick) = melodies_for(&history, 8.0, &request(5.2, StartMode::NextBar));
+        assert_eq!(melodies.len(), 1);
+        // The note started at beat 4.6, in the bar starting at beat 4.
+        assert_eq!(melodies[0].notes[0].start, (0.6f64 * 12.0).round() as u32);
+        assert_eq!(start_tick, 48);
+    }
+}
