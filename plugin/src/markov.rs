@@ -46,7 +46,6 @@ enum Source {
     Exact(usize),
     Intervals(usize),
     Unigram,
-    Prior,
 }
 
 /// The indexes learnt from a history.
@@ -124,12 +123,13 @@ impl Model {
 
     /// The candidates for the next step after `context` (most recent step last), from the
     /// longest matching context: exact steps first, then intervals alone, then the unigram.
-    fn candidates(&self, context: &[Step]) -> (Source, Vec<Continuation>) {
+    #[cfg(test)]
+    fn candidates(&self, context: &[Step]) -> Option<(Source, Vec<Continuation>)> {
         let levels = self.levels(context);
-        match levels.into_iter().next() {
-            Some((source, found)) => (source, found.to_vec()),
-            None => (Source::Prior, Vec::new()),
-        }
+        levels
+            .into_iter()
+            .next()
+            .map(|(source, found)| (source, found.to_vec()))
     }
 
     /// Every matching back-off level, longest (most specific) first.
@@ -367,6 +367,10 @@ impl Generator for MarkovGenerator {
             tonic: recent.first().map_or(0, |n| n.pitch % 12),
             mode: Mode::Major,
         });
+        // When the player stays in one key, transposed figures are bent back into it (E-E-F-G
+        // repeated from D becomes D-D-E-F, not D-D-D#-F), as a musician would transpose them.
+        let diatonic = !recent.is_empty()
+            && recent.iter().filter(|n| key.contains(n.pitch)).count() * 10 >= recent.len() * 9;
         let prior = prior_for(request.style);
         let prior_scale = if prior.pentatonic {
             key.pentatonic()
@@ -472,7 +476,16 @@ impl Generator for MarkovGenerator {
                 }
             };
 
-            pitch = (pitch + chosen.step.interval as i32).clamp(0, 127);
+            let mut next = pitch + chosen.step.interval as i32;
+            if diatonic && !key.contains(next.clamp(0, 127) as u8) {
+                let widen = if chosen.step.interval >= 0 { 1 } else { -1 };
+                next = if key.contains((next + widen).clamp(0, 127) as u8) {
+                    next + widen
+                } else {
+                    next - widen
+                };
+            }
+            pitch = next.clamp(0, 127);
             // The first note sits on the phrase start; later ones keep the learnt spacing.
             if !notes.is_empty() {
                 onset += chosen.step.ioi.max(1) as u32;
@@ -662,22 +675,49 @@ mod tests {
             ioi: 5,
             duration: 5,
         }];
-        let (source, candidates) = model.candidates(&unseen_rhythm);
+        let (source, candidates) = model.candidates(&unseen_rhythm).unwrap();
         assert_eq!(source, Source::Intervals(1));
         assert!(candidates.iter().all(|c| c.step.ioi == 12));
-        let (source, _) = model.candidates(&[
-            Step {
-                interval: 2,
-                ioi: 12,
-                duration: 12,
-            },
-            Step {
-                interval: 2,
-                ioi: 12,
-                duration: 12,
-            },
-        ]);
+        let (source, _) = model
+            .candidates(&[
+                Step {
+                    interval: 2,
+                    ioi: 12,
+                    duration: 12,
+                },
+                Step {
+                    interval: 2,
+                    ioi: 12,
+                    duration: 12,
+                },
+            ])
+            .unwrap();
         assert_eq!(source, Source::Exact(2));
+    }
+
+    #[test]
+    fn figures_moved_to_another_degree_stay_in_the_key() {
+        // Ode to Joy's opening in C major: E E F G G F E D C C D E E D D.
+        let ode = [64u8, 64, 65, 67, 67, 65, 64, 62, 60, 60, 62, 64, 64, 62, 62];
+        let history = [melody(&ode, 12)];
+        let c_major = Key {
+            tonic: 0,
+            mode: Mode::Major,
+        };
+        for seed in 0..20 {
+            for temperature in [0.1, 1.0, 2.0] {
+                let phrase = MarkovGenerator
+                    .generate(&history, &request(4, temperature, seed, Style::Auto))
+                    .unwrap();
+                for note in &phrase.notes {
+                    assert!(
+                        c_major.contains(note.pitch),
+                        "{} out of C major",
+                        note.pitch
+                    );
+                }
+            }
+        }
     }
 
     #[test]

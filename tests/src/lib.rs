@@ -1,1 +1,331 @@
+//! A small DAW for tests: loads the built Continuo CLAP binary with `clack-host`, plays a
+//! transport, feeds note and MIDI events at exact sample positions and collects what the plugin
+//! sends out, with absolute sample positions.
 
+use std::ffi::CStr;
+use std::path::PathBuf;
+
+use clack_host::events::event_types::{
+    MidiEvent, NoteOffEvent, NoteOnEvent, ParamValueEvent, TransportEvent, TransportFlags,
+};
+use clack_host::events::spaces::CoreEventSpace;
+use clack_host::prelude::*;
+use clack_host::utils::{BeatTime, SecondsTime};
+
+pub const PLUGIN_ID: &CStr = c"org.continuo.continuo";
+
+struct TestHostShared;
+
+impl SharedHandler<'_> for TestHostShared {
+    fn request_restart(&self) {}
+    fn request_process(&self) {}
+    fn request_callback(&self) {}
+}
+
+struct TestHost;
+
+impl HostHandlers for TestHost {
+    type Shared<'a> = TestHostShared;
+    type MainThread<'a> = ();
+    type AudioProcessor<'a> = ();
+}
+
+/// Where the plugin binary built by `cargo test` is: `CONTINUO_CLAP` if set, else the cdylib
+/// next to the test executable (`target/<profile>/deps/libcontinuo.so`).
+pub fn plugin_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("CONTINUO_CLAP") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let deps = exe.parent().expect("deps folder");
+    let candidate = deps.join("libcontinuo.so");
+    assert!(
+        candidate.exists(),
+        "the plugin binary {} is missing: run the tests with `cargo xtask test` (or `cargo test --workspace`)",
+        candidate.display()
+    );
+    candidate
+}
+
+/// The nice-plug CLAP wrapper's parameter id for a string id (a stable 31-bit hash).
+pub fn param_id(id: &str) -> ClapId {
+    let mut hash: u32 = 0;
+    for byte in id.bytes() {
+        hash = hash.wrapping_mul(31).wrapping_add(byte as u32);
+    }
+    ClapId::new(hash & !(1 << 31))
+}
+
+/// An event the test sends, at an absolute sample position.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum In {
+    NoteOn {
+        channel: u8,
+        key: u8,
+        velocity: f64,
+    },
+    NoteOff {
+        channel: u8,
+        key: u8,
+    },
+    Midi([u8; 3]),
+    /// A parameter change, as the plugin-facing value (nice-plug exposes each parameter in
+    /// CLAP as `0..=steps` for stepped ones and `0..=1` otherwise).
+    Param(&'static str, f64),
+}
+
+/// An event the plugin sent, at an absolute sample position.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Out {
+    NoteOn { channel: u8, key: u8, velocity: f64 },
+    NoteOff { channel: u8, key: u8 },
+    Midi([u8; 3]),
+}
+
+/// The DAW: one plugin instance, a transport and a block size.
+pub struct Daw {
+    processor: Option<StartedPluginAudioProcessor<TestHost>>,
+    instance: PluginInstance<TestHost>,
+    _entry: PluginEntry,
+    pub sample_rate: f64,
+    pub block_size: u32,
+    /// Absolute sample position of the next block.
+    pub position: u64,
+    /// Transport state for the next block.
+    pub beats: f64,
+    pub tempo: f64,
+    pub playing: bool,
+    pub time_signature: (u16, u16),
+    input_ports: AudioPorts,
+    output_ports: AudioPorts,
+    audio_in: Vec<Vec<f32>>,
+    audio_out: Vec<Vec<f32>>,
+}
+
+impl Daw {
+    /// Loads and activates the plugin with a stereo layout, transport playing at 120 BPM.
+    pub fn new(block_size: u32) -> Daw {
+        let entry = unsafe { PluginEntry::load(plugin_path()) }.expect("load the CLAP binary");
+        let host_info = HostInfo::new(
+            "Continuo tests",
+            "Continuo",
+            "https://example.invalid",
+            "1.0",
+        )
+        .unwrap();
+        let mut instance = PluginInstance::<TestHost>::new(
+            |_| TestHostShared,
+            |_| (),
+            &entry,
+            PLUGIN_ID,
+            &host_info,
+        )
+        .expect("instantiate Continuo");
+        let config = PluginAudioConfiguration {
+            sample_rate: 48_000.0,
+            min_frames_count: 1,
+            max_frames_count: block_size.max(1),
+        };
+        let processor = instance
+            .activate(|_, _| (), config)
+            .expect("activate")
+            .start_processing()
+            .expect("start processing");
+        Daw {
+            processor: Some(processor),
+            instance,
+            _entry: entry,
+            sample_rate: 48_000.0,
+            block_size,
+            position: 0,
+            beats: 0.0,
+            tempo: 120.0,
+            playing: true,
+            time_signature: (4, 4),
+            input_ports: AudioPorts::with_capacity(2, 1),
+            output_ports: AudioPorts::with_capacity(2, 1),
+            audio_in: vec![vec![0.0; block_size as usize]; 2],
+            audio_out: vec![vec![0.0; block_size as usize]; 2],
+        }
+    }
+
+    /// Samples per beat at the current tempo.
+    pub fn samples_per_beat(&self) -> f64 {
+        self.sample_rate * 60.0 / self.tempo
+    }
+
+    fn transport(&self) -> TransportEvent {
+        let mut flags = TransportFlags::HAS_TEMPO
+            | TransportFlags::HAS_BEATS_TIMELINE
+            | TransportFlags::HAS_SECONDS_TIMELINE
+            | TransportFlags::HAS_TIME_SIGNATURE;
+        if self.playing {
+            flags |= TransportFlags::IS_PLAYING;
+        }
+        let bar_beats = self.time_signature.0 as f64 * 4.0 / self.time_signature.1 as f64;
+        let bar = (self.beats / bar_beats).floor();
+        TransportEvent {
+            header: EventHeader::new_core(0, clack_host::events::EventFlags::empty()),
+            flags,
+            song_pos_beats: BeatTime::from_float(self.beats),
+            song_pos_seconds: SecondsTime::from_float(self.position as f64 / self.sample_rate),
+            tempo: self.tempo,
+            tempo_inc: 0.0,
+            loop_start_beats: BeatTime::from_int(0),
+            loop_end_beats: BeatTime::from_int(0),
+            loop_start_seconds: SecondsTime::from_int(0),
+            loop_end_seconds: SecondsTime::from_int(0),
+            bar_start: BeatTime::from_float(bar * bar_beats),
+            bar_number: bar as i32,
+            time_signature_numerator: self.time_signature.0,
+            time_signature_denominator: self.time_signature.1,
+        }
+    }
+
+    /// Processes `samples` samples in blocks of `block_size`, sending `input` (absolute sample
+    /// positions, sorted) and returning the plugin's output events with absolute positions.
+    pub fn run(&mut self, samples: u64, input: &[(u64, In)]) -> Vec<(u64, Out)> {
+        let end = self.position + samples;
+        let mut collected = Vec::new();
+        let mut next_input = input.partition_point(|(at, _)| *at < self.position);
+        let mut in_buffer = EventBuffer::with_capacity(64);
+        let mut out_buffer = EventBuffer::with_capacity(1024);
+        while self.position < end {
+            let frames = (self.block_size as u64).min(end - self.position) as usize;
+            in_buffer.clear();
+            out_buffer.clear();
+            while next_input < input.len() && input[next_input].0 < self.position + frames as u64 {
+                let (at, event) = input[next_input];
+                let time = at.saturating_sub(self.position) as u32;
+                match event {
+                    In::NoteOn {
+                        channel,
+                        key,
+                        velocity,
+                    } => in_buffer.push(&NoteOnEvent::new(
+                        time,
+                        Pckn::new(0u16, channel as u16, key as u16, Pckn::match_all().note_id),
+                        velocity,
+                    )),
+                    In::NoteOff { channel, key } => in_buffer.push(&NoteOffEvent::new(
+                        time,
+                        Pckn::new(0u16, channel as u16, key as u16, Pckn::match_all().note_id),
+                        0.0,
+                    )),
+                    In::Midi(data) => in_buffer.push(&MidiEvent::new(time, 0, data)),
+                    In::Param(id, value) => in_buffer.push(&ParamValueEvent::new(
+                        time,
+                        param_id(id),
+                        Pckn::match_all(),
+                        value,
+                    )),
+                }
+                next_input += 1;
+            }
+            let transport = self.transport();
+            let processor = self.processor.as_mut().expect("processing");
+            let input_audio = self.input_ports.with_input_buffers([AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_input_only(
+                    self.audio_in
+                        .iter_mut()
+                        .map(|b| InputChannel::variable(&mut b[..frames])),
+                ),
+            }]);
+            let mut output_audio = self.output_ports.with_output_buffers([AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_output_only(
+                    self.audio_out.iter_mut().map(|b| &mut b[..frames]),
+                ),
+            }]);
+            processor
+                .process(
+                    &input_audio,
+                    &mut output_audio,
+                    &in_buffer.as_input(),
+                    &mut out_buffer.as_output(),
+                    Some(self.position),
+                    Some(&transport),
+                )
+                .expect("process");
+            let mut last_time = 0;
+            for event in out_buffer.iter() {
+                let time = event.header().time();
+                assert!(
+                    (time as usize) < frames.max(1),
+                    "event at {time} outside a block of {frames}"
+                );
+                assert!(time >= last_time, "output events out of order");
+                last_time = time;
+                let at = self.position + time as u64;
+                match event.as_core_event() {
+                    Some(CoreEventSpace::NoteOn(e)) => {
+                        let raw = e.as_raw();
+                        collected.push((
+                            at,
+                            Out::NoteOn {
+                                channel: raw.channel as u8,
+                                key: raw.key as u8,
+                                velocity: raw.velocity,
+                            },
+                        ));
+                    }
+                    Some(CoreEventSpace::NoteOff(e)) => {
+                        let raw = e.as_raw();
+                        collected.push((
+                            at,
+                            Out::NoteOff {
+                                channel: raw.channel as u8,
+                                key: raw.key as u8,
+                            },
+                        ));
+                    }
+                    Some(CoreEventSpace::Midi(e)) => collected.push((at, Out::Midi(e.data()))),
+                    _ => {}
+                }
+            }
+            self.position += frames as u64;
+            if self.playing {
+                self.beats += frames as f64 * self.tempo / 60.0 / self.sample_rate;
+            }
+        }
+        collected
+    }
+
+    /// Gives the plugin's worker thread time to answer (the test host runs faster than real
+    /// time; a real host would have played on for these milliseconds).
+    pub fn let_worker_answer(&self) {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}
+
+impl Drop for Daw {
+    fn drop(&mut self) {
+        if let Some(processor) = self.processor.take() {
+            let stopped = processor.stop_processing();
+            self.instance.deactivate(stopped);
+        }
+    }
+}
+
+/// Checks that every note-on is matched by exactly one later note-off on the same channel and
+/// key, and that no note-off comes without its note-on.
+pub fn assert_balanced(events: &[(u64, Out)]) {
+    let mut sounding = std::collections::HashMap::<(u8, u8), u32>::new();
+    for (at, event) in events {
+        match *event {
+            Out::NoteOn { channel, key, .. } => *sounding.entry((channel, key)).or_default() += 1,
+            Out::NoteOff { channel, key } => {
+                let count = sounding.entry((channel, key)).or_default();
+                assert!(
+                    *count > 0,
+                    "note-off without note-on: ch {channel} key {key} at {at}"
+                );
+                *count -= 1;
+            }
+            Out::Midi(_) => {}
+        }
+    }
+    let hanging: Vec<_> = sounding.into_iter().filter(|(_, n)| *n > 0).collect();
+    assert!(hanging.is_empty(), "notes left hanging: {hanging:?}");
+}

@@ -1,0 +1,295 @@
+//! Continuo's CLAP binary driven as a DAW drives it: 120 BPM at 48 kHz, a melody played in,
+//! Suggest triggered, and the answer checked to the sample. The binary is built with nice-plug's
+//! `assert_process_allocs`, so any allocation in `process()` aborts these tests.
+
+use continuo_host_tests::{assert_balanced, Daw, In, Out};
+
+/// The figure the "player" plays three times: C D E F G F E D in eighths.
+const FIGURE: [u8; 8] = [60, 62, 64, 65, 67, 65, 64, 62];
+/// One eighth note at 120 BPM and 48 kHz.
+const EIGHTH: u64 = 12_000;
+/// Each played note lasts 10000 samples (5 grid ticks), detached from the next.
+const HELD: u64 = 10_000;
+/// Suggest is triggered at beat 12.5, after the three bars of playing.
+const TRIGGER_AT: u64 = 300_000;
+/// The continuation starts at the next bar line: beat 16.
+const PHRASE_START: u64 = 384_000;
+/// The suggestion's output channel (index; "2" in the plugin's parameter).
+const OUT_CHANNEL: u8 = 1;
+
+/// Parameter values as CLAP carries them for nice-plug (stepped parameters count steps).
+fn setup_params() -> Vec<(u64, In)> {
+    vec![
+        (0, In::Param("temperature", 0.0)), // 0.1, the coldest: the learnt line comes back
+        (0, In::Param("length", 1.0)),      // 2 bars
+        (0, In::Param("out-channel", 1.0)), // channel 2
+    ]
+}
+
+/// The player's three bars, plus the Suggest trigger.
+fn played_input() -> Vec<(u64, In)> {
+    let mut input = setup_params();
+    for (i, &key) in FIGURE.iter().cycle().take(24).enumerate() {
+        let on = i as u64 * EIGHTH;
+        input.push((
+            on,
+            In::NoteOn {
+                channel: 0,
+                key,
+                velocity: 0.8,
+            },
+        ));
+        input.push((on + HELD, In::NoteOff { channel: 0, key }));
+    }
+    input.push((TRIGGER_AT, In::Param("suggest", 1.0)));
+    input.sort_by_key(|(at, _)| *at);
+    input
+}
+
+/// Plays the figure in, triggers Suggest, lets the worker answer, and plays on until `until`,
+/// calling `between` (to change tempo or transport) at the given sample positions.
+fn session(block: u32, until: u64, changes: &[(u64, &dyn Fn(&mut Daw))]) -> Vec<(u64, Out)> {
+    let mut daw = Daw::new(block);
+    let first_part = TRIGGER_AT + block as u64;
+    let mut events = daw.run(first_part, &played_input());
+    daw.let_worker_answer();
+    let release = [(daw.position, In::Param("suggest", 0.0))];
+    let mut position = daw.position;
+    for (at, change) in changes {
+        events.extend(daw.run(at - position, &release));
+        change(&mut daw);
+        position = *at;
+    }
+    events.extend(daw.run(until - position, &release));
+    events
+}
+
+fn phrase_events(events: &[(u64, Out)]) -> Vec<(u64, Out)> {
+    events
+        .iter()
+        .filter(|(_, e)| match e {
+            Out::NoteOn { channel, .. } | Out::NoteOff { channel, .. } => *channel == OUT_CHANNEL,
+            Out::Midi(_) => false,
+        })
+        .copied()
+        .collect()
+}
+
+/// Expected phrase events when beat `b` sits at sample `sample_of(b)`.
+fn expected(sample_of: impl Fn(f64) -> u64) -> Vec<(u64, u8, bool)> {
+    let mut expected = Vec::new();
+    for (k, &key) in FIGURE.iter().cycle().take(16).enumerate() {
+        let on = 16.0 + k as f64 * 0.5;
+        expected.push((sample_of(on), key, true));
+        expected.push((sample_of(on + 5.0 / 12.0), key, false));
+    }
+    expected
+}
+
+fn simplify(events: &[(u64, Out)]) -> Vec<(u64, u8, bool)> {
+    events
+        .iter()
+        .map(|(at, e)| match *e {
+            Out::NoteOn { key, velocity, .. } => {
+                // The phrase reuses the player's velocity (0.8 → MIDI 102).
+                assert!(
+                    (velocity - 102.0 / 127.0).abs() < 1e-3,
+                    "velocity {velocity}"
+                );
+                (*at, key, true)
+            }
+            Out::NoteOff { key, .. } => (*at, key, false),
+            Out::Midi(_) => unreachable!(),
+        })
+        .collect()
+}
+
+#[test]
+fn suggestions_land_on_exact_samples_for_every_block_size() {
+    let at_120 = |beat: f64| (beat * 24_000.0).round() as u64;
+    for block in [1, 64, 512, 4096] {
+        let events = session(block, 600_000, &[]);
+        let phrase = phrase_events(&events);
+        assert_eq!(simplify(&phrase), expected(at_120), "block size {block}");
+        assert_eq!(phrase[0].0, PHRASE_START);
+        assert_balanced(&events);
+    }
+}
+
+#[test]
+fn a_tempo_change_mid_phrase_is_followed() {
+    // At beat 18 (sample 432000) the tempo drops to 90 BPM: a beat becomes 32000 samples.
+    let change_at = 432_000;
+    let to_90 = |daw: &mut Daw| daw.tempo = 90.0;
+    let events = session(64, 800_000, &[(change_at, &to_90)]);
+    let sample_of = |beat: f64| {
+        if beat < 18.0 {
+            (beat * 24_000.0).round() as u64
+        } else {
+            change_at + ((beat - 18.0) * 32_000.0).round() as u64
+        }
+    };
+    assert_eq!(simplify(&phrase_events(&events)), expected(sample_of));
+    assert_balanced(&events);
+}
+
+#[test]
+fn stopping_the_transport_ends_every_note() {
+    // Stop while the second note of the phrase (D, on at beat 16.5 = 396000) sounds.
+    let stop_at = 782 * 512; // 400384, a block boundary
+    let stop = |daw: &mut Daw| daw.playing = false;
+    let events = session(512, stop_at + 200_000, &[(stop_at, &stop)]);
+    let phrase = phrase_events(&events);
+    let after_stop: Vec<_> = phrase.iter().filter(|(at, _)| *at >= stop_at).collect();
+    assert_eq!(
+        after_stop,
+        vec![&(
+            stop_at,
+            Out::NoteOff {
+                channel: OUT_CHANNEL,
+                key: 62
+            }
+        )],
+        "one note-off at the stop, then silence"
+    );
+    assert_balanced(&events);
+}
+
+#[test]
+fn controllers_pass_through_unchanged_at_the_same_offset() {
+    let mut daw = Daw::new(512);
+    let messages = [
+        (100, [0xB2, 1, 64]),      // mod wheel, channel 3
+        (700, [0xE0, 0x12, 0x47]), // pitch bend
+        (1_500, [0xD5, 90, 0]),    // channel pressure
+        (2_047, [0xB0, 74, 127]),  // brightness, last sample of a block
+        (2_048, [0xC1, 5, 0]),     // program change
+    ];
+    let input: Vec<(u64, In)> = messages.iter().map(|&(at, m)| (at, In::Midi(m))).collect();
+    let events = daw.run(4_096, &input);
+    let midi: Vec<(u64, [u8; 3])> = events
+        .iter()
+        .filter_map(|(at, e)| match e {
+            Out::Midi(data) => Some((*at, *data)),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<(u64, [u8; 3])> = messages.iter().map(|&(at, m)| (at, m)).collect();
+    assert_eq!(midi, expected);
+}
+
+#[test]
+fn thru_off_blocks_new_notes_but_never_strands_a_held_one() {
+    let mut daw = Daw::new(256);
+    let input = vec![
+        (
+            10,
+            In::NoteOn {
+                channel: 0,
+                key: 60,
+                velocity: 0.5,
+            },
+        ),
+        (1_000, In::Param("thru", 0.0)),
+        (
+            2_000,
+            In::NoteOn {
+                channel: 0,
+                key: 64,
+                velocity: 0.5,
+            },
+        ),
+        (
+            3_000,
+            In::NoteOff {
+                channel: 0,
+                key: 60,
+            },
+        ),
+        (
+            4_000,
+            In::NoteOff {
+                channel: 0,
+                key: 64,
+            },
+        ),
+    ];
+    let events = daw.run(8_192, &input);
+    // Only the note played before Thru went off passes, and its note-off too.
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(matches!(
+        events[0],
+        (
+            10,
+            Out::NoteOn {
+                channel: 0,
+                key: 60,
+                ..
+            }
+        )
+    ));
+    assert_eq!(
+        events[1],
+        (
+            3_000,
+            Out::NoteOff {
+                channel: 0,
+                key: 60
+            }
+        )
+    );
+    assert_balanced(&events);
+}
+
+#[test]
+fn bypass_ends_the_phrase_and_passes_everything() {
+    let bypass_at = 400 * 1024; // 409600, during the phrase
+    let events = {
+        let mut daw = Daw::new(1024);
+        let mut events = daw.run(TRIGGER_AT + 1024, &played_input());
+        daw.let_worker_answer();
+        events.extend(daw.run(bypass_at - daw.position, &[]));
+        events.extend(daw.run(
+            100_000,
+            &[
+                (bypass_at, In::Param("bypass", 1.0)),
+                (
+                    bypass_at + 2_000,
+                    In::NoteOn {
+                        channel: 0,
+                        key: 70,
+                        velocity: 0.5,
+                    },
+                ),
+                (
+                    bypass_at + 3_000,
+                    In::NoteOff {
+                        channel: 0,
+                        key: 70,
+                    },
+                ),
+            ],
+        ));
+        events
+    };
+    let phrase = phrase_events(&events);
+    assert!(
+        phrase.iter().any(|(at, _)| *at < bypass_at),
+        "the phrase was playing"
+    );
+    let after: Vec<_> = phrase.iter().filter(|(at, _)| *at >= bypass_at).collect();
+    assert!(
+        after
+            .iter()
+            .all(|(at, e)| *at == bypass_at && matches!(e, Out::NoteOff { .. })),
+        "only note-offs at the bypass, then nothing: {after:?}"
+    );
+    assert!(events.contains(&(
+        bypass_at + 3_000,
+        Out::NoteOff {
+            channel: 0,
+            key: 70
+        }
+    )));
+    assert_balanced(&events);
+}
