@@ -293,3 +293,48 @@ fn bypass_ends_the_phrase_and_passes_everything() {
     )));
     assert_balanced(&events);
 }
+
+#[test]
+fn jamming_with_the_transport_stopped_keeps_time() {
+    // The same session with the transport stopped: the free-running clock starts at the first
+    // block and runs at the host's tempo, so the phrase lands where it would while playing.
+    let mut daw = Daw::new(512);
+    daw.playing = false;
+    let mut events = daw.run(TRIGGER_AT + 512, &played_input());
+    daw.let_worker_answer();
+    events.extend(daw.run(
+        600_000 - daw.position,
+        &[(daw.position, In::Param("suggest", 0.0))],
+    ));
+    let at_120 = |beat: f64| (beat * 24_000.0).round() as u64;
+    assert_eq!(simplify(&phrase_events(&events)), expected(at_120));
+    assert_balanced(&events);
+}
+
+#[test]
+fn a_relocation_ends_notes_and_the_phrase_plays_again_from_its_anchor() {
+    // Like a clip: jump back to beat 0 while the second note sounds, and the phrase is heard
+    // again when the song reaches beat 16 once more.
+    let jump_at = 782 * 512;
+    let jump = |daw: &mut Daw| daw.beats = 0.0;
+    let events = session(512, jump_at + 600_000, &[(jump_at, &jump)]);
+    let phrase = phrase_events(&events);
+    let at_jump: Vec<_> = phrase.iter().filter(|(at, _)| *at == jump_at).collect();
+    assert_eq!(
+        at_jump,
+        vec![&(
+            jump_at,
+            Out::NoteOff {
+                channel: OUT_CHANNEL,
+                key: 62
+            }
+        )]
+    );
+    // After the jump, beat 16 is at jump_at + 384000: the first note comes again there.
+    let again = phrase
+        .iter()
+        .find(|(at, e)| *at > jump_at && matches!(e, Out::NoteOn { .. }))
+        .expect("the phrase plays again");
+    assert_eq!(again.0, jump_at + PHRASE_START);
+    assert_balanced(&events);
+}

@@ -144,6 +144,9 @@ impl Continuo {
             });
             if sent.is_ok() {
                 self.generated.note_off(channel, event.key);
+            } else {
+                // The host's queue is full: end everything at the next block instead.
+                self.pending_panic = true;
             }
         }
     }
@@ -241,13 +244,14 @@ impl Continuo {
     }
 
     /// Turns a rising edge of Suggest, or a click in the editor, into a request for the worker.
-    fn poll_suggest(&mut self, time: &BlockTime) {
+    /// While bypassed, triggers are consumed without effect (they must not fire afterwards).
+    fn poll_suggest(&mut self, time: &BlockTime, bypass: bool) {
         let suggest = self.params.suggest.value();
         let clicks = self.shared.suggest_clicks.load(Ordering::Acquire);
         let triggered = (suggest && !self.previous_suggest) || clicks != self.seen_clicks;
         self.previous_suggest = suggest;
         self.seen_clicks = clicks;
-        if !triggered {
+        if !triggered || bypass {
             return;
         }
         self.requests_made += 1;
@@ -383,10 +387,12 @@ impl Plugin for Continuo {
             || play_mode_changed
             || channel != self.previous_channel
             || (bypass && !self.previous_bypass);
-        if must_end || self.generated.any_sounding() && bypass {
-            self.end_generated_notes(context);
-        }
         self.pending_panic = false;
+        if must_end || (bypass && self.generated.any_sounding()) {
+            self.end_generated_notes(context);
+            // A note-off the host could not take (its queue was full) is retried next block.
+            self.pending_panic = self.generated.any_sounding();
+        }
         if time.discontinuity {
             self.segment = self.segment.wrapping_add(1);
             if time.timeline_changed {
@@ -445,9 +451,7 @@ impl Plugin for Continuo {
             next_generated += 1;
         }
 
-        if !bypass {
-            self.poll_suggest(&time);
-        }
+        self.poll_suggest(&time, bypass);
         // A MIDI effect must keep running while its input is silent: phrases play on.
         ProcessStatus::KeepAlive
     }

@@ -1,0 +1,128 @@
+//! The `continuo` command line, run as a user runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn continuo() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_continuo"))
+}
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/ode-to-joy.mid")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("continuo-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+#[test]
+fn continues_a_file_and_the_same_seed_gives_the_same_output() {
+    let a = scratch("a.mid");
+    let b = scratch("b.mid");
+    for out in [&a, &b] {
+        let result = continuo()
+            .args(["continue"])
+            .arg(example())
+            .args(["--bars", "4", "--seed", "3", "--temperature", "1.2", "-o"])
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&result.stdout);
+        assert!(stdout.contains("generated in"), "{stdout}");
+        assert!(stdout.contains('#'), "a piano roll is printed: {stdout}");
+    }
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    // The output holds the 8 prompt bars followed by the 4-bar continuation on its own track.
+    let written = continuo::midi_file::read_bytes(&std::fs::read(&a).unwrap(), Some(2)).unwrap();
+    let first = written.melody.notes.first().unwrap();
+    assert_eq!(
+        first.start,
+        8 * 48,
+        "the continuation starts after the prompt"
+    );
+    assert!(written.melody.notes.iter().all(|n| n.end() <= 12 * 48));
+}
+
+#[test]
+fn bad_input_gives_one_clear_line_and_no_file() {
+    let not_midi = scratch("not-midi.mid");
+    std::fs::write(&not_midi, b"hello").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![not_midi.display().to_string(), "--bars".into(), "4".into()],
+            "not a Standard MIDI File",
+        ),
+        (
+            vec!["/nonexistent/x.mid".into(), "--bars".into(), "4".into()],
+            "cannot read the file",
+        ),
+        (
+            vec![example().display().to_string(), "--bars".into(), "0".into()],
+            "--bars must be",
+        ),
+        (
+            vec![
+                example().display().to_string(),
+                "--bars".into(),
+                "4".into(),
+                "--temperature".into(),
+                "NaN".into(),
+            ],
+            "--temperature must be",
+        ),
+        (
+            vec![
+                example().display().to_string(),
+                "--bars".into(),
+                "4".into(),
+                "--prompt-bars".into(),
+                "99".into(),
+            ],
+            "fewer than --prompt-bars",
+        ),
+        (
+            vec![
+                example().display().to_string(),
+                "--bars".into(),
+                "4".into(),
+                "--style".into(),
+                "jazz".into(),
+            ],
+            "unknown style",
+        ),
+        (
+            vec![
+                example().display().to_string(),
+                "--bars".into(),
+                "4".into(),
+                "--track".into(),
+                "9".into(),
+            ],
+            "track 9 does not exist",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = scratch("should-not-exist.mid");
+        let result = continuo()
+            .arg("continue")
+            .args(&args)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(!out.exists(), "no output file for {args:?}");
+    }
+}
