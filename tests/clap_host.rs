@@ -48,7 +48,10 @@ fn played_input() -> Vec<(u64, In)> {
 
 /// Plays the figure in, triggers Suggest, lets the worker answer, and plays on until `until`,
 /// calling `between` (to change tempo or transport) at the given sample positions.
-fn session(block: u32, until: u64, changes: &[(u64, &dyn Fn(&mut Daw))]) -> Vec<(u64, Out)> {
+/// A change the test makes to the DAW (tempo, transport) at a sample position.
+type Change<'a> = (u64, &'a dyn Fn(&mut Daw));
+
+fn session(block: u32, until: u64, changes: &[Change]) -> Vec<(u64, Out)> {
     let mut daw = Daw::new(block);
     let first_part = TRIGGER_AT + block as u64;
     let mut events = daw.run(first_part, &played_input());

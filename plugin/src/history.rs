@@ -117,7 +117,7 @@ impl History {
     pub fn apply(&mut self, event: &CaptureEvent) {
         if event.velocity > 0 {
             // A retriggered key without a note-off in between ends the previous note.
-            self.close(event, event.beat);
+            self.close(event);
             self.open.push((
                 event.segment,
                 event.channel,
@@ -126,11 +126,12 @@ impl History {
                 event.velocity,
             ));
         } else {
-            self.close(event, event.beat);
+            self.close(event);
         }
     }
 
-    fn close(&mut self, event: &CaptureEvent, end: f64) {
+    /// Ends the open note on the event's channel and key at the event's beat.
+    fn close(&mut self, event: &CaptureEvent) {
         let Some(index) = self
             .open
             .iter()
@@ -154,7 +155,7 @@ impl History {
             );
             return;
         }
-        let length = (end - beat).max(1.0 / TICKS_PER_BEAT as f64);
+        let length = (event.beat - beat).max(1.0 / TICKS_PER_BEAT as f64);
         self.push(
             segment,
             event,

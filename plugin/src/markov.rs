@@ -113,11 +113,9 @@ impl Model {
             }
             model.unigram.extend_from_slice(&steps);
         }
-        model.mean_velocity = if velocity_count > 0 {
-            (velocity_sum / velocity_count).clamp(1, 127) as u8
-        } else {
-            90
-        };
+        model.mean_velocity = velocity_sum
+            .checked_div(velocity_count)
+            .map_or(90, |mean| mean.clamp(1, 127) as u8);
         model
     }
 

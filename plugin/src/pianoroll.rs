@@ -27,7 +27,7 @@ pub fn render(notes: &[Note], length_ticks: u32, time_signature: TimeSignature) 
         out.push_str(&format!("{:>4} ", key_name(pitch)));
         for column in 0..columns {
             let tick = column as u32 * COLUMN_TICKS;
-            if tick % bar_ticks == 0 {
+            if tick.is_multiple_of(bar_ticks) {
                 out.push('|');
             }
             let cell = notes
@@ -36,7 +36,7 @@ pub fn render(notes: &[Note], length_ticks: u32, time_signature: TimeSignature) 
             out.push(match cell {
                 Some(n) if n.start >= tick => '#',
                 Some(_) => '=',
-                None if tick % 12 == 0 => '.',
+                None if tick.is_multiple_of(12) => '.',
                 None => ' ',
             });
         }

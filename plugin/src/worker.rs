@@ -249,15 +249,6 @@ fn answer(
     }
 }
 
-/// A counter the editor and tests use to wait for a new phrase.
-pub fn phrases_made(shared: &Shared) -> u64 {
-    shared
-        .status
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .phrases_made
-}
-
 /// Bumps the editor's Suggest counter (the audio thread picks it up in its next block).
 pub fn click_suggest(shared: &Shared) {
     shared.suggest_clicks.fetch_add(1, Ordering::Release);

@@ -64,7 +64,9 @@ fn daw_with(setup: &[(u64, In)], suggest: bool) -> Daw {
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("process_512_samples_16_events");
-    let cases: [(&str, Vec<(u64, In)>, bool); 3] = [
+    // (name, parameter setup, whether to ask for a phrase)
+    type Case = (&'static str, Vec<(u64, In)>, bool);
+    let cases: [Case; 3] = [
         (
             "bypassed_pass_through",
             vec![(0, In::Param("bypass", 1.0))],

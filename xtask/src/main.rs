@@ -32,13 +32,9 @@ fn cargo() -> Command {
 fn run(command: &mut Command) -> Result<()> {
     let status = command.status()?;
     if !status.success() {
-        anyhow_bail(format!("{command:?} failed with {status}"))?;
+        return Err(std::io::Error::other(format!("{command:?} failed with {status}")).into());
     }
     Ok(())
-}
-
-fn anyhow_bail(message: String) -> Result<()> {
-    Err(std::io::Error::other(message).into())
 }
 
 fn bundle_release() -> Result<()> {

@@ -197,20 +197,6 @@ impl Player {
         self.phrase.as_deref()
     }
 
-    /// Beat position inside the phrase at `beat`, if the phrase is playing there.
-    pub fn position_in_phrase(&self, beat: f64, mode: PlayMode) -> Option<f64> {
-        let phrase = self.phrase.as_ref()?;
-        if !self.armed || beat < self.anchor {
-            return None;
-        }
-        let rel = beat - self.anchor;
-        match mode {
-            PlayMode::Loop => Some(rel % phrase.length_beats),
-            PlayMode::Once if rel < phrase.length_beats => Some(rel),
-            _ => None,
-        }
-    }
-
     fn seek(&mut self, time: &BlockTime, mode: PlayMode) {
         self.needs_seek = false;
         let Some(phrase) = &self.phrase else {
