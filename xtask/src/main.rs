@@ -4,6 +4,10 @@
 //!   example melody in `assets/`, printing the continuation and writing it as a .mid file.
 //! - `cargo xtask test`: runs every test of the workspace (what `.ci/run` calls).
 //! - `cargo xtask install`: bundles and copies the plugin into `~/.clap` and `~/.vst3`.
+//! - `cargo xtask train [--steps N]`: creates `models/.venv` and runs corpus extraction, training,
+//!   evaluation and ONNX export (each step caches or checkpoints, so a rerun resumes).
+//! - `cargo xtask test-models`: the model pipeline's Python tests (tokenizer and export parity)
+//!   in `models/.venv`.
 //! - anything else (`bundle continuo --release`, ...) goes to nice-plug-xtask.
 
 use std::path::{Path, PathBuf};
@@ -21,6 +25,8 @@ fn main() -> Result<()> {
         Some("demo") => demo(),
         Some("test") => test(&args[1..]),
         Some("install") => install(),
+        Some("train") => train(&args[1..]),
+        Some("test-models") => test_models(),
         _ => nice_plug_xtask::main_with_args("cargo xtask", args),
     }
 }
@@ -89,7 +95,78 @@ fn test(extra: &[String]) -> Result<()> {
     // allocation checker armed) and the benchmarks in test mode (each run once).
     run(cargo()
         .args(["test", "--workspace", "--all-targets"])
-        .args(extra))
+        .args(extra))?;
+    // The tokenizer and extraction tests of the model pipeline, in a small venv without torch.
+    let venv = python_venv(
+        Path::new("target/pyvenv-test"),
+        "models/requirements-test.txt",
+    )?;
+    run(Command::new(venv.join("bin/python"))
+        .args(["-m", "pytest", "-q", "tests/test_tokens.py"])
+        .current_dir("models"))
+}
+
+/// Creates (once) a virtual environment with `requirements` installed; returns its folder.
+fn python_venv(venv: &Path, requirements: &str) -> Result<PathBuf> {
+    let venv = std::env::current_dir()?.join(venv);
+    let stamp = venv.join(".installed");
+    let wanted = std::fs::read_to_string(requirements)?;
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(venv);
+    }
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let created = Command::new(&python)
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status();
+    if !matches!(created, Ok(status) if status.success()) {
+        return Err(std::io::Error::other(format!(
+            "could not create a Python virtual environment with `{python} -m venv`: install Python 3 \
+             with its venv module (on Debian: apt-get install python3 python3-venv)"
+        ))
+        .into());
+    }
+    run(Command::new(venv.join("bin/python")).args([
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--upgrade",
+        "pip",
+    ]))?;
+    run(Command::new(venv.join("bin/python")).args([
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "-r",
+        requirements,
+    ]))?;
+    std::fs::write(stamp, wanted)?;
+    Ok(venv)
+}
+
+fn train(extra: &[String]) -> Result<()> {
+    let venv = python_venv(Path::new("models/.venv"), "models/requirements.txt")?;
+    let python = venv.join("bin/python");
+    run(Command::new(&python)
+        .arg("extract.py")
+        .current_dir("models"))?;
+    run(Command::new(&python)
+        .arg("train.py")
+        .args(extra)
+        .current_dir("models"))?;
+    run(Command::new(&python)
+        .arg("evaluate.py")
+        .current_dir("models"))?;
+    run(Command::new(&python).arg("export.py").current_dir("models"))
+}
+
+fn test_models() -> Result<()> {
+    let venv = python_venv(Path::new("models/.venv"), "models/requirements.txt")?;
+    run(Command::new(venv.join("bin/python"))
+        .args(["-m", "pytest", "-q", "tests"])
+        .current_dir("models"))
 }
 
 fn install() -> Result<()> {

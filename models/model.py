@@ -1,0 +1,121 @@
+"""A small decoder-only transformer over Continuo's melody tokens, with an explicit KV cache.
+
+`forward(tokens, past_k, past_v)` takes the cache of all earlier positions and returns the logits
+of the new positions and the grown cache, so the ONNX export can run a prompt in one call and then
+one token per call. Shapes: tokens [B, T]; past_k, past_v [L, B, H, P, D]; logits [B, T, V];
+present_k, present_v [L, B, H, P + T, D].
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class Config:
+    vocab_size: int = 581
+    context: int = 512
+    layers: int = 4
+    d_model: int = 256
+    heads: int = 4
+    d_ff: int = 1024
+    dropout: float = 0.1
+
+    @property
+    def head_dim(self) -> int:
+        return self.d_model // self.heads
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Block(nn.Module):
+    def __init__(self, config: Config):
+        super().__init__()
+        self.config = config
+        self.norm1 = nn.LayerNorm(config.d_model)
+        self.qkv = nn.Linear(config.d_model, 3 * config.d_model)
+        self.proj = nn.Linear(config.d_model, config.d_model)
+        self.norm2 = nn.LayerNorm(config.d_model)
+        self.ff = nn.Sequential(
+            nn.Linear(config.d_model, config.d_ff),
+            nn.GELU(),
+            nn.Linear(config.d_ff, config.d_model),
+        )
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x, past_k, past_v, mask):
+        c = self.config
+        b, t, _ = x.shape
+        q, k, v = self.qkv(self.norm1(x)).split(c.d_model, dim=2)
+        q = q.view(b, t, c.heads, c.head_dim).transpose(1, 2)
+        k = k.view(b, t, c.heads, c.head_dim).transpose(1, 2)
+        v = v.view(b, t, c.heads, c.head_dim).transpose(1, 2)
+        k = torch.cat([past_k, k], dim=2)
+        v = torch.cat([past_v, v], dim=2)
+        if self.training:
+            attended = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=mask, dropout_p=c.dropout
+            )
+        else:
+            # Written out (rather than SDPA) so the ONNX graph is plain MatMul/Softmax.
+            scores = (q @ k.transpose(-2, -1)) / math.sqrt(c.head_dim)
+            scores = scores.masked_fill(~mask, float("-inf"))
+            attended = scores.softmax(dim=-1) @ v
+        attended = attended.transpose(1, 2).reshape(b, t, c.d_model)
+        x = x + self.dropout(self.proj(attended))
+        x = x + self.dropout(self.ff(self.norm2(x)))
+        return x, k, v
+
+
+class MelodyModel(nn.Module):
+    def __init__(self, config: Config):
+        super().__init__()
+        self.config = config
+        self.embed = nn.Embedding(config.vocab_size, config.d_model)
+        self.position = nn.Embedding(config.context, config.d_model)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.layers))
+        self.norm = nn.LayerNorm(config.d_model)
+        self.dropout = nn.Dropout(config.dropout)
+        self.apply(self._init)
+        # Residual projections scaled down with depth (GPT-2).
+        for block in self.blocks:
+            for layer in (block.proj, block.ff[2]):
+                nn.init.normal_(layer.weight, std=0.02 / math.sqrt(2 * config.layers))
+
+    @staticmethod
+    def _init(module):
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, std=0.02)
+            nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, std=0.02)
+
+    def empty_cache(self, batch: int, device=None):
+        c = self.config
+        shape = (c.layers, batch, c.heads, 0, c.head_dim)
+        return torch.zeros(shape, device=device), torch.zeros(shape, device=device)
+
+    def forward(self, tokens, past_k, past_v):
+        b, t = tokens.shape
+        past = past_k.shape[3]
+        positions = torch.arange(t, device=tokens.device) + past
+        x = self.dropout(self.embed(tokens) + self.position(positions))
+        # Query i (absolute past + i) sees keys 0..past + i.
+        mask = torch.ones(t, past + t, dtype=torch.bool, device=tokens.device).tril(diagonal=past)
+        present_k, present_v = [], []
+        for i, block in enumerate(self.blocks):
+            x, k, v = block(x, past_k[i], past_v[i], mask)
+            present_k.append(k)
+            present_v.append(v)
+        logits = self.norm(x) @ self.embed.weight.T  # tied output head
+        return logits, torch.stack(present_k), torch.stack(present_v)
+
+
+def parameter_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
