@@ -23,6 +23,7 @@ pub mod params;
 pub mod phrase;
 pub mod pianoroll;
 pub mod realtime;
+pub mod tokens;
 pub mod worker;
 
 use markov::MarkovGenerator;
