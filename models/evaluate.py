@@ -69,8 +69,37 @@ class WittenBell:
         return math.log(p)
 
 
-@torch.no_grad()
-def neural_nll(model, melody: dict, context: int = 512) -> tuple[np.ndarray, list[str], int]:
+def torch_forward(model):
+    """A function from a [1, T] int64 array to [T, V] log-probabilities, with torch."""
+
+    @torch.no_grad()
+    def forward(window: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(window[None, :])
+        past_k, past_v = model.empty_cache(1)
+        logits, _, _ = model(x, past_k, past_v)
+        return torch.log_softmax(logits[0].float(), dim=-1).numpy()
+
+    return forward
+
+
+def onnx_forward(path, layers: int, heads: int, head_dim: int):
+    """The same with ONNX Runtime (one thread), for the exported (and quantized) files."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    empty = np.zeros((layers, 1, heads, 0, head_dim), dtype=np.float32)
+
+    def forward(window: np.ndarray) -> np.ndarray:
+        logits = session.run(["logits"], {"tokens": window[None, :], "past_key": empty, "past_value": empty})[0][0]
+        logits = logits - logits.max(axis=-1, keepdims=True)
+        return logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+
+    return forward
+
+
+def neural_nll(forward, melody: dict, context: int = 512) -> tuple[np.ndarray, list[str], int]:
     """Per-token NLL of a melody's tokens (index 0, BOS, has none), scored with windows that
     restart at bar lines (with a STYLE/TS header, as in training) when the melody is longer than
     the context; every token is scored once, with at least half a context before it."""
@@ -86,10 +115,7 @@ def neural_nll(model, melody: dict, context: int = 512) -> tuple[np.ndarray, lis
         else:
             # Header of 2 (STYLE, TS), then the melody from this bar's BAR token on.
             window, offset = corpus.window(0, bar, context), bars[bar] - 2
-        x = torch.from_numpy(window[None, :])
-        past_k, past_v = model.empty_cache(1)
-        logits, _, _ = model(x, past_k, past_v)
-        logp = torch.log_softmax(logits[0].float(), dim=-1).numpy()
+        logp = forward(window)
         first = 1 if bar == 0 else 3  # never score the synthetic header
         for w in range(first, len(window)):
             position = offset + w
@@ -104,6 +130,16 @@ def neural_nll(model, melody: dict, context: int = 512) -> tuple[np.ndarray, lis
         bar = candidates[-1] if candidates else bar + 1
     kinds = [T.kind(int(t)) for t in tokens]
     return nll, kinds, len(melody["notes"])
+
+
+def melody_note_nll(forward, melody: dict) -> tuple[float, int, float, int]:
+    """(note NLL sum, notes scored, token NLL sum, tokens scored) of one melody."""
+    nll, kinds, n_notes = neural_nll(forward, melody)
+    first_dur = kinds.index("DUR")
+    note_part = [v for i, (v, k) in enumerate(zip(nll, kinds)) if i > first_dur and k != "EOS"]
+    scored = nll[1:]
+    scored = scored[~np.isnan(scored)]
+    return float(np.nansum(note_part)), n_notes - 1, float(scored.sum()), len(scored)
 
 
 def summarize(values: dict[str, list[float]], counts: dict[str, int]) -> dict:
@@ -129,6 +165,7 @@ def main() -> None:
     from export import load_model
 
     model = load_model()
+    forward = torch_forward(model)
     for melody in evaluated:
         style = melody["style"]
         s = steps(melody)
@@ -143,7 +180,7 @@ def main() -> None:
             ):
                 per_note[name][style] += value
                 per_note[name]["all"] += value
-        nll, kinds, _ = neural_nll(model, melody)
+        nll, kinds, _ = neural_nll(forward, melody)
         first_dur = kinds.index("DUR")
         note_part = [
             v for i, (v, k) in enumerate(zip(nll, kinds)) if i > first_dur and k != "EOS"

@@ -94,6 +94,39 @@ def parity(model: MelodyModel, path: Path, seed: int = 7) -> dict:
     return {"full_max_abs_diff": full_diff, "incremental_max_abs_diff": incremental_diff}
 
 
+def compare_int8(model: MelodyModel, melodies: int = 250) -> dict:
+    """Dynamic int8 quantization of the fp32 export, judged by validation NLL per note and by
+    speed; int8 ships only if it costs less than 0.5 % NLL."""
+    import time
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    import evaluate
+
+    int8_path = data.CACHE / "continuo-melody-int8.onnx"
+    quantize_dynamic(str(ONNX_PATH), str(int8_path), weight_type=QuantType.QInt8)
+    val = data.build(write_split_lists=False)["melodies"]["val"][:melodies]
+    c = model.config
+    out = {"validation_melodies": len(val)}
+    for name, path in (("fp32", ONNX_PATH), ("int8", int8_path)):
+        forward = evaluate.onnx_forward(path, c.layers, c.heads, c.head_dim)
+        started = time.time()
+        totals = [evaluate.melody_note_nll(forward, m) for m in val]
+        seconds = time.time() - started
+        notes = sum(t[1] for t in totals)
+        tokens = sum(t[3] for t in totals)
+        out[name] = {
+            "bytes": path.stat().st_size,
+            "nll_per_note": sum(t[0] for t in totals) / notes,
+            "nll_per_token": sum(t[2] for t in totals) / tokens,
+            "scoring_seconds": round(seconds, 1),
+        }
+    loss = out["int8"]["nll_per_note"] / out["fp32"]["nll_per_note"] - 1
+    out["int8_relative_nll_increase"] = loss
+    out["ship"] = "int8" if loss < 0.005 else "fp32"
+    return out
+
+
 def write_metadata(model: MelodyModel, path: Path, extra: dict) -> dict:
     c = model.config
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -142,9 +175,14 @@ def main() -> None:
     print(json.dumps(result))
     assert result["full_max_abs_diff"] <= 1e-4, result
     assert result["incremental_max_abs_diff"] <= 1e-4, result
+    quantization = compare_int8(model)
+    print(json.dumps(quantization))
+    if quantization["ship"] == "int8":
+        (data.CACHE / "continuo-melody-int8.onnx").replace(ONNX_PATH)
     summary_path = data.CACHE / "extraction-summary.json"
     extra = {
         "parity": result,
+        "quantization": quantization,
         "training": model.training_state,
         "data": json.loads(summary_path.read_text()) if summary_path.exists() else None,
     }

@@ -59,8 +59,10 @@ class Block(nn.Module):
         k = torch.cat([past_k, k], dim=2)
         v = torch.cat([past_v, v], dim=2)
         if self.training:
+            # Training always starts from an empty cache: plain causal attention (fast path).
             attended = F.scaled_dot_product_attention(
-                q, k, v, attn_mask=mask, dropout_p=c.dropout
+                q, k, v, is_causal=past_k.shape[2] == 0, attn_mask=None if past_k.shape[2] == 0 else mask,
+                dropout_p=c.dropout,
             )
         else:
             # Written out (rather than SDPA) so the ONNX graph is plain MatMul/Softmax.

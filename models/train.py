@@ -159,7 +159,7 @@ def main() -> None:
         tokens_seen += int((targets != T.PAD).sum())
         if step % 50 == 0:
             rate = tokens_seen / (time.time() - started)
-            print(f"step {step} loss {float(loss):.3f} lr {lr_at(step):.2e} {rate:.0f} tok/s", flush=True)
+            print(f"step {step} loss {float(loss.detach()):.3f} lr {lr_at(step):.2e} {rate:.0f} tok/s", flush=True)
         if step % args.eval_every == 0 or step == args.steps:
             val_loss = evaluate(model, val, config.context, batches=8)
             record = {"step": step, "train_loss": float(loss.detach()), "val_loss": val_loss,

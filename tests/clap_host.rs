@@ -23,6 +23,7 @@ fn setup_params() -> Vec<(u64, In)> {
         (0, In::Param("temperature", 0.0)), // 0.1, the coldest: the learnt line comes back
         (0, In::Param("length", 1.0)),      // 2 bars
         (0, In::Param("out-channel", 1.0)), // channel 2
+        (0, In::Param("generator", 1.0)),   // the Markov generator: its answer is known exactly
     ]
 }
 
@@ -339,5 +340,44 @@ fn a_relocation_ends_notes_and_the_phrase_plays_again_from_its_anchor() {
         .find(|(at, e)| *at > jump_at && matches!(e, Out::NoteOn { .. }))
         .expect("the phrase plays again");
     assert_eq!(again.0, jump_at + PHRASE_START);
+    assert_balanced(&events);
+}
+
+#[test]
+fn the_neural_model_with_scale_lock_stays_in_c_major() {
+    // The figure is in C major; lock to C major, run hot, and check every suggested pitch.
+    let mut input: Vec<(u64, In)> = played_input()
+        .into_iter()
+        .filter(|(_, e)| !matches!(e, In::Param("generator", _) | In::Param("temperature", _)))
+        .collect();
+    input.extend([
+        (0, In::Param("generator", 0.0)),   // neural
+        (0, In::Param("temperature", 1.0)), // 2.0, the hottest
+        (0, In::Param("scale-lock", 2.0)),  // chosen key
+        (0, In::Param("key", 0.0)),         // C
+        (0, In::Param("mode", 0.0)),        // major
+    ]);
+    input.sort_by_key(|(at, _)| *at);
+    let mut daw = Daw::new(512);
+    let mut events = daw.run(TRIGGER_AT + 512, &input);
+    daw.wait_ms(5_000);
+    events.extend(daw.run(
+        600_000 - daw.position,
+        &[(daw.position, In::Param("suggest", 0.0))],
+    ));
+    let phrase = phrase_events(&events);
+    let pitches: Vec<u8> = phrase
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Out::NoteOn { key, .. } => Some(*key),
+            _ => None,
+        })
+        .collect();
+    assert!(!pitches.is_empty(), "the neural model answered");
+    let c_major = [0, 2, 4, 5, 7, 9, 11];
+    assert!(
+        pitches.iter().all(|p| c_major.contains(&(p % 12))),
+        "out of C major: {pitches:?}"
+    );
     assert_balanced(&events);
 }

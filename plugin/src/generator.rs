@@ -81,6 +81,38 @@ pub struct GenerationRequest {
     /// Where the phrase starts, in ticks on the grid of the last history melody (whose tick 0
     /// is a bar line), so a generator knows the metric position it continues from.
     pub start_tick: u32,
+    /// Which pitches the phrase may use (range and scale lock); `None` allows all.
+    pub pitch_filter: Option<PitchFilter>,
+}
+
+/// A constraint on the pitches of a phrase: a range and optionally a scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PitchFilter {
+    pub low: u8,
+    pub high: u8,
+    /// Allowed pitch classes (0 = C); `None` allows all twelve.
+    pub scale: Option<[bool; 12]>,
+}
+
+impl PitchFilter {
+    pub fn allows(&self, pitch: u8) -> bool {
+        pitch >= self.low
+            && pitch <= self.high
+            && self.scale.is_none_or(|scale| scale[(pitch % 12) as usize])
+    }
+
+    /// The allowed pitch nearest to `pitch`, preferring the side of `direction` on a tie.
+    pub fn nearest(&self, pitch: i32, direction: i32) -> Option<u8> {
+        let step = if direction >= 0 { 1 } else { -1 };
+        for distance in 0..128 {
+            for candidate in [pitch + step * distance, pitch - step * distance] {
+                if (0..=127).contains(&candidate) && self.allows(candidate as u8) {
+                    return Some(candidate as u8);
+                }
+            }
+        }
+        None
+    }
 }
 
 impl GenerationRequest {

@@ -19,6 +19,7 @@ pub mod history;
 pub mod key;
 pub mod markov;
 pub mod midi_file;
+pub mod neural;
 pub mod params;
 pub mod phrase;
 pub mod pianoroll;
@@ -26,7 +27,6 @@ pub mod realtime;
 pub mod tokens;
 pub mod worker;
 
-use markov::MarkovGenerator;
 use params::{ContinuoParams, PlayMode};
 use realtime::clock::{BlockTime, Clock, TransportInfo};
 use realtime::player::{BlockEvents, OutEvent, Player};
@@ -277,6 +277,19 @@ impl Continuo {
                 .temperature
                 .value()
                 .clamp(params::MIN_TEMPERATURE, params::MAX_TEMPERATURE),
+            generator: self.params.generator.value(),
+            scale_lock: self.params.scale_lock.value(),
+            chosen_key: key::Key {
+                tonic: self.params.key.value() as u8,
+                mode: match self.params.mode.value() {
+                    params::KeyMode::Major => key::Mode::Major,
+                    params::KeyMode::Minor => key::Mode::Minor,
+                },
+            },
+            range: (
+                self.params.range_low.value().clamp(0, 127) as u8,
+                self.params.range_high.value().clamp(0, 127) as u8,
+            ),
         };
         let _ = self.queues.requests.try_push(request);
     }
@@ -328,12 +341,7 @@ impl Plugin for Continuo {
     ) -> bool {
         self.sample_rate = buffer_config.sample_rate;
         if let Some((queues, commands)) = self.pending_worker.take() {
-            match Worker::spawn(
-                queues,
-                commands,
-                self.shared.clone(),
-                Box::new(MarkovGenerator::new()),
-            ) {
+            match Worker::spawn(queues, commands, self.shared.clone()) {
                 Ok(worker) => self.worker = Some(worker),
                 Err(error) => {
                     nice_error!("Continuo could not start its worker thread: {error}");

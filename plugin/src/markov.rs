@@ -444,8 +444,12 @@ impl Generator for MarkovGenerator {
                         .iter()
                         .copied()
                         .filter(|&(i, _)| {
+                            let p = pitch + i as i32;
                             in_register(i)
-                                && prior_scale[((pitch + i as i32).rem_euclid(12)) as usize]
+                                && prior_scale[p.rem_euclid(12) as usize]
+                                && request
+                                    .pitch_filter
+                                    .is_none_or(|f| f.allows(p.clamp(0, 127) as u8))
                         })
                         .collect();
                     let interval = if intervals.is_empty() {
@@ -482,6 +486,13 @@ impl Generator for MarkovGenerator {
                 } else {
                     next - widen
                 };
+            }
+            if let Some(filter) = &request.pitch_filter {
+                if !filter.allows(next.clamp(0, 127) as u8) {
+                    next = filter
+                        .nearest(next, chosen.step.interval as i32)
+                        .map_or(next, |p| p as i32);
+                }
             }
             pitch = next.clamp(0, 127);
             // The first note sits on the phrase start; later ones keep the learnt spacing.
@@ -550,6 +561,7 @@ mod tests {
             temperature,
             seed,
             start_tick: 0,
+            pitch_filter: None,
         }
     }
 
@@ -714,6 +726,33 @@ mod tests {
                         note.pitch
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn the_pitch_filter_is_obeyed() {
+        let chromatic = [60u8, 61, 63, 66, 68, 70, 73, 75, 78, 80, 61, 66];
+        let history = [melody(&chromatic, 6)];
+        let c_major = Key {
+            tonic: 0,
+            mode: Mode::Major,
+        };
+        let filter = crate::generator::PitchFilter {
+            low: 60,
+            high: 72,
+            scale: Some(c_major.scale()),
+        };
+        for seed in 0..20 {
+            let mut req = request(4, 1.5, seed, Style::Auto);
+            req.pitch_filter = Some(filter);
+            let phrase = MarkovGenerator.generate(&history, &req).unwrap();
+            for note in &phrase.notes {
+                assert!(
+                    filter.allows(note.pitch),
+                    "{} outside the filter",
+                    note.pitch
+                );
             }
         }
     }

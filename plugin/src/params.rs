@@ -39,6 +39,87 @@ pub enum PlayMode {
     Loop,
 }
 
+/// Which generator answers Suggest.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeneratorChoice {
+    /// The trained melody model (the Markov generator stands in if it cannot run).
+    #[id = "neural"]
+    #[name = "Neural model"]
+    Neural,
+    /// The Continuator-style Markov model learnt from what was played into this instance.
+    #[id = "markov"]
+    #[name = "Markov"]
+    Markov,
+}
+
+/// Whether suggestions are held to a scale.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaleLock {
+    #[id = "off"]
+    #[name = "Off"]
+    Off,
+    /// The key detected in the recent history (Krumhansl–Schmuckler).
+    #[id = "detected"]
+    #[name = "Detected key"]
+    Detected,
+    /// The key set by Key and Mode.
+    #[id = "chosen"]
+    #[name = "Chosen key"]
+    Chosen,
+}
+
+/// The tonic of the chosen key.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tonic {
+    #[id = "c"]
+    #[name = "C"]
+    C,
+    #[id = "c-sharp"]
+    #[name = "C#"]
+    CSharp,
+    #[id = "d"]
+    #[name = "D"]
+    D,
+    #[id = "e-flat"]
+    #[name = "Eb"]
+    EFlat,
+    #[id = "e"]
+    #[name = "E"]
+    E,
+    #[id = "f"]
+    #[name = "F"]
+    F,
+    #[id = "f-sharp"]
+    #[name = "F#"]
+    FSharp,
+    #[id = "g"]
+    #[name = "G"]
+    G,
+    #[id = "a-flat"]
+    #[name = "Ab"]
+    AFlat,
+    #[id = "a"]
+    #[name = "A"]
+    A,
+    #[id = "b-flat"]
+    #[name = "Bb"]
+    BFlat,
+    #[id = "b"]
+    #[name = "B"]
+    B,
+}
+
+/// The mode of the chosen key.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyMode {
+    #[id = "major"]
+    #[name = "Major"]
+    Major,
+    #[id = "minor"]
+    #[name = "Minor"]
+    Minor,
+}
+
 pub const MIN_LENGTH_BARS: i32 = 1;
 pub const MAX_LENGTH_BARS: i32 = 16;
 pub const MIN_TEMPERATURE: f32 = 0.1;
@@ -84,6 +165,30 @@ pub struct ContinuoParams {
     #[id = "temperature"]
     pub temperature: FloatParam,
 
+    /// Which generator answers Suggest.
+    #[id = "generator"]
+    pub generator: EnumParam<GeneratorChoice>,
+
+    /// Holds suggestions to a scale: off, the detected key, or the chosen one.
+    #[id = "scale-lock"]
+    pub scale_lock: EnumParam<ScaleLock>,
+
+    /// Tonic of the chosen key (Scale lock = Chosen key).
+    #[id = "key"]
+    pub key: EnumParam<Tonic>,
+
+    /// Mode of the chosen key.
+    #[id = "mode"]
+    pub mode: EnumParam<KeyMode>,
+
+    /// Lowest note a suggestion may use.
+    #[id = "range-low"]
+    pub range_low: IntParam,
+
+    /// Highest note a suggestion may use.
+    #[id = "range-high"]
+    pub range_high: IntParam,
+
     /// Host bypass: all MIDI passes untouched and the plugin's own notes are ended.
     #[id = "bypass"]
     pub bypass: BoolParam,
@@ -124,6 +229,14 @@ impl Default for ContinuoParams {
                 },
             )
             .with_step_size(0.01),
+            generator: EnumParam::new("Generator", GeneratorChoice::Neural),
+            scale_lock: EnumParam::new("Scale lock", ScaleLock::Off),
+            key: EnumParam::new("Key", Tonic::C),
+            mode: EnumParam::new("Mode", KeyMode::Major),
+            range_low: IntParam::new("Lowest note", 36, IntRange::Linear { min: 0, max: 127 })
+                .with_value_to_string(Arc::new(|key| crate::pianoroll::key_name(key as u8))),
+            range_high: IntParam::new("Highest note", 96, IntRange::Linear { min: 0, max: 127 })
+                .with_value_to_string(Arc::new(|key| crate::pianoroll::key_name(key as u8))),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
         }
     }

@@ -15,9 +15,14 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use ringbuf::traits::{Consumer, Producer};
 
-use crate::generator::{GenerationRequest, Generator, Melody};
+use crate::generator::{GenerateError, GenerationRequest, Generator, Melody, PitchFilter};
 use crate::history::History;
+use crate::key::{detect_key, Key};
+use crate::markov::MarkovGenerator;
+use crate::neural::{NeuralGenerator, Unavailable};
 use crate::params::StartMode;
+use crate::params::{GeneratorChoice, ScaleLock};
+use crate::phrase::Note;
 use crate::phrase::{Phrase, TICKS_PER_BEAT};
 use crate::realtime::clock::next_grid_line;
 use crate::realtime::player::PlaybackPhrase;
@@ -41,6 +46,10 @@ pub enum Command {
 pub struct Status {
     /// The generator in use.
     pub generator: String,
+    /// Why the neural model is not available (the Markov generator stands in), if it is not.
+    pub fallback: Option<String>,
+    /// The key detected in the recent history at the last request.
+    pub detected_key: Option<Key>,
     /// The most recent phrase and where it was placed (beats on its timeline).
     pub last_phrase: Option<(Phrase, f64)>,
     /// Notes in the history.
@@ -75,13 +84,12 @@ impl Worker {
         queues: WorkerEnds,
         commands: Receiver<Command>,
         shared: Arc<Shared>,
-        generator: Box<dyn Generator>,
     ) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = stop.clone();
         let thread = std::thread::Builder::new()
             .name("continuo-worker".into())
-            .spawn(move || run(queues, commands, shared, generator, thread_stop))?;
+            .spawn(move || run(queues, commands, shared, thread_stop))?;
         Ok(Self {
             stop,
             thread: Some(thread),
@@ -102,14 +110,12 @@ fn run(
     mut queues: WorkerEnds,
     commands: Receiver<Command>,
     shared: Arc<Shared>,
-    mut generator: Box<dyn Generator>,
     stop: Arc<AtomicBool>,
 ) {
     let mut history = History::default();
-    {
-        let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
-        status.generator = generator.name();
-    }
+    // Loading the model takes a moment: in the background, never in activate() or process().
+    let mut engine = Engine::load();
+    let mut status_published = false;
     loop {
         match commands.recv_timeout(POLL_INTERVAL) {
             Ok(Command::ClearHistory) => {
@@ -131,7 +137,14 @@ fn run(
             publish_history(&shared, &history);
         }
         while let Some(request) = queues.requests.try_pop() {
-            answer(&request, &history, generator.as_mut(), &mut queues, &shared);
+            answer(&request, &history, &mut engine, &mut queues, &shared);
+        }
+        if !status_published && engine.is_loaded() {
+            let (generator, fallback) = (engine.describe(), engine.unavailable());
+            let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
+            status.generator = generator;
+            status.fallback = fallback;
+            status_published = true;
         }
         if stop.load(Ordering::Acquire) {
             break;
@@ -200,16 +213,152 @@ pub fn melodies_for(
     (melodies, start_tick)
 }
 
+/// The neural model while it loads (on its own thread, so Markov requests are never held up)
+/// and once it has loaded or failed.
+enum Neural {
+    Loading(JoinHandle<Result<NeuralGenerator, Unavailable>>),
+    Ready(Result<NeuralGenerator, Unavailable>),
+}
+
+/// The generators of an instance: the neural model when it loads, and the Markov generator,
+/// which answers when the neural model is unavailable, fails, or is not chosen.
+pub struct Engine {
+    neural: Neural,
+    markov: MarkovGenerator,
+}
+
+impl Engine {
+    /// Starts loading the neural model (and its warm-up run) in the background.
+    pub fn load() -> Engine {
+        let loader = std::thread::Builder::new()
+            .name("continuo-model-loader".into())
+            .spawn(NeuralGenerator::load);
+        Engine {
+            neural: match loader {
+                Ok(handle) => Neural::Loading(handle),
+                Err(error) => Neural::Ready(Err(Unavailable(format!(
+                    "the model could not be loaded: no thread ({error})"
+                )))),
+            },
+            markov: MarkovGenerator::new(),
+        }
+    }
+
+    /// The neural model, waiting for it to finish loading if needed.
+    fn neural(&mut self) -> &mut Result<NeuralGenerator, Unavailable> {
+        if let Neural::Loading(_) = self.neural {
+            let Neural::Loading(handle) = std::mem::replace(
+                &mut self.neural,
+                Neural::Ready(Err(Unavailable(String::new()))),
+            ) else {
+                unreachable!()
+            };
+            let loaded = handle
+                .join()
+                .unwrap_or_else(|_| Err(Unavailable("the model loader crashed".into())));
+            self.neural = Neural::Ready(loaded);
+        }
+        match &mut self.neural {
+            Neural::Ready(result) => result,
+            Neural::Loading(_) => unreachable!("joined above"),
+        }
+    }
+
+    /// Whether loading has finished (without waiting).
+    pub fn is_loaded(&self) -> bool {
+        match &self.neural {
+            Neural::Loading(handle) => handle.is_finished(),
+            Neural::Ready(_) => true,
+        }
+    }
+
+    /// Why the neural model is unavailable, if it is (waits for loading to finish).
+    pub fn unavailable(&mut self) -> Option<String> {
+        self.neural().as_ref().err().map(|why| why.0.clone())
+    }
+
+    /// The generator's name for the status line (waits for loading to finish).
+    pub fn describe(&mut self) -> String {
+        let markov = self.markov.name();
+        match self.neural() {
+            Ok(neural) => neural.name(),
+            Err(_) => format!("{markov} (fallback)"),
+        }
+    }
+
+    /// Generates with the chosen generator, falling back to Markov. Returns the phrase, the name
+    /// of the generator that made it, and a sentence when the fallback had to stand in.
+    pub fn generate(
+        &mut self,
+        choice: GeneratorChoice,
+        history: &[Melody],
+        request: &GenerationRequest,
+    ) -> (Result<Phrase, GenerateError>, String, Option<String>) {
+        if choice == GeneratorChoice::Neural {
+            let note = match self.neural() {
+                Ok(neural) => match neural.generate(history, request) {
+                    Ok(phrase) => return (Ok(phrase), neural.name(), None),
+                    Err(error) => format!(
+                        "The neural model could not answer ({error}); the Markov generator did."
+                    ),
+                },
+                Err(why) => format!("Markov fallback: {why}."),
+            };
+            return (
+                self.markov.generate(history, request),
+                self.markov.name(),
+                Some(note),
+            );
+        }
+        (
+            self.markov.generate(history, request),
+            self.markov.name(),
+            None,
+        )
+    }
+}
+
+/// The pitch filter a request asks for: its range, and a scale when locked.
+pub fn pitch_filter(
+    request: &SuggestRequest,
+    melodies: &[Melody],
+) -> (Option<PitchFilter>, Option<Key>) {
+    let recent: Vec<Note> = melodies
+        .iter()
+        .rev()
+        .flat_map(|m| m.notes.iter().rev())
+        .take(64)
+        .copied()
+        .collect();
+    let detected = detect_key(&recent);
+    let scale = match request.scale_lock {
+        ScaleLock::Off => None,
+        ScaleLock::Detected => detected.map(|k| k.scale()),
+        ScaleLock::Chosen => Some(request.chosen_key.scale()),
+    };
+    let (low, high) = (
+        request.range.0.min(request.range.1),
+        request.range.0.max(request.range.1),
+    );
+    let filter = if scale.is_none() && low == 0 && high == 127 {
+        None
+    } else {
+        Some(PitchFilter { low, high, scale })
+    };
+    (filter, detected)
+}
+
 fn answer(
     request: &SuggestRequest,
     history: &History,
-    generator: &mut dyn Generator,
+    engine: &mut Engine,
     queues: &mut WorkerEnds,
     shared: &Shared,
 ) {
     let started = Instant::now();
     let (anchor, realign_step) = placement(request, history);
     let (melodies, start_tick) = melodies_for(history, anchor, request);
+    let (filter, detected_key) = pitch_filter(request, &melodies);
     let generation_request = GenerationRequest {
         length_bars: request.length_bars.max(1),
         time_signature: request.time_signature,
@@ -217,16 +366,18 @@ fn answer(
         temperature: request.temperature,
         seed: request.id,
         start_tick,
+        pitch_filter: filter,
     };
     // A generator bug must not take the worker (and with it every later suggestion) down.
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        generator.generate(&melodies, &generation_request)
+        engine.generate(request.generator, &melodies, &generation_request)
     }));
     let elapsed = started.elapsed();
     let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
     status.last_generation = Some(elapsed);
+    status.detected_key = detected_key;
     match result {
-        Ok(Ok(phrase)) => {
+        Ok((Ok(phrase), name, note)) => {
             let playback = Box::new(PlaybackPhrase::new(
                 &phrase,
                 anchor,
@@ -234,17 +385,17 @@ fn answer(
                 realign_step,
                 request.id,
             ));
+            status.generator = name;
+            status.error = note;
             if queues.phrases.try_push(playback).is_err() {
                 status.error = Some(
                     "The audio thread is not taking phrases (is the host processing?).".into(),
                 );
-            } else {
-                status.error = None;
             }
             status.last_phrase = Some((phrase, anchor));
             status.phrases_made += 1;
         }
-        Ok(Err(error)) => status.error = Some(format!("No suggestion: {error}.")),
+        Ok((Err(error), _, _)) => status.error = Some(format!("No suggestion: {error}.")),
         Err(_) => status.error = Some("No suggestion: the generator crashed.".into()),
     }
 }
@@ -275,6 +426,13 @@ mod tests {
             start,
             style: Style::Auto,
             temperature: 1.0,
+            generator: GeneratorChoice::Markov,
+            scale_lock: ScaleLock::Off,
+            chosen_key: Key {
+                tonic: 0,
+                mode: crate::key::Mode::Major,
+            },
+            range: (0, 127),
         }
     }
 

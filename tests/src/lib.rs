@@ -295,7 +295,12 @@ impl Daw {
     /// Gives the plugin's worker thread time to answer (the test host runs faster than real
     /// time; a real host would have played on for these milliseconds).
     pub fn let_worker_answer(&self) {
-        std::thread::sleep(std::time::Duration::from_millis(250));
+        self.wait_ms(300);
+    }
+
+    /// Waits longer, for the neural model (loaded in the background, in a debug build).
+    pub fn wait_ms(&self, milliseconds: u64) {
+        std::thread::sleep(std::time::Duration::from_millis(milliseconds));
     }
 }
 

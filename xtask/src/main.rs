@@ -8,7 +8,9 @@
 //!   evaluation and ONNX export (each step caches or checkpoints, so a rerun resumes).
 //! - `cargo xtask test-models`: the model pipeline's Python tests (tokenizer and export parity)
 //!   in `models/.venv`.
-//! - anything else (`bundle continuo --release`, ...) goes to nice-plug-xtask.
+//! - `cargo xtask bundle continuo --release`: nice-plug-xtask's bundles, plus ONNX Runtime copied
+//!   into them (fetched once from PyPI's onnxruntime wheel by `cargo xtask fetch-runtime`).
+//! - anything else goes to nice-plug-xtask.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,6 +18,10 @@ use std::process::Command;
 use nice_plug_xtask::Result;
 
 const EXAMPLE: &str = "assets/ode-to-joy.mid";
+/// ONNX Runtime comes from the PyPI wheel of this version (`onnxruntime/capi/` in the wheel).
+const ORT_VERSION: &str = "1.31.1";
+const ORT_LIBRARY: &str = "libonnxruntime.so.1.31.1";
+const ORT_DIR: &str = "target/onnxruntime";
 const DEMO_OUTPUT: &str = "target/demo/ode-to-joy-continued.mid";
 
 fn main() -> Result<()> {
@@ -27,6 +33,8 @@ fn main() -> Result<()> {
         Some("install") => install(),
         Some("train") => train(&args[1..]),
         Some("test-models") => test_models(),
+        Some("fetch-runtime") => fetch_runtime().map(|path| println!("{}", path.display())),
+        Some("bundle") => bundle(&args),
         _ => nice_plug_xtask::main_with_args("cargo xtask", args),
     }
 }
@@ -44,10 +52,66 @@ fn run(command: &mut Command) -> Result<()> {
 }
 
 fn bundle_release() -> Result<()> {
-    nice_plug_xtask::main_with_args(
-        "cargo xtask",
-        ["bundle", "continuo", "--release"].map(String::from),
-    )
+    bundle(&["bundle", "continuo", "--release"].map(String::from))
+}
+
+/// nice-plug's bundler, then ONNX Runtime copied into the bundles: inside the VST3 bundle next
+/// to the plugin binary, and beside the .clap file.
+fn bundle(args: &[String]) -> Result<()> {
+    nice_plug_xtask::main_with_args("cargo xtask", args.iter().cloned())?;
+    let runtime = fetch_runtime()?;
+    let vst3 = Path::new("target/bundled/Continuo.vst3/Contents/x86_64-linux");
+    if vst3.is_dir() {
+        std::fs::copy(&runtime, vst3.join(ORT_LIBRARY))?;
+    }
+    if Path::new("target/bundled/Continuo.clap").exists() {
+        std::fs::copy(&runtime, Path::new("target/bundled").join(ORT_LIBRARY))?;
+    }
+    Ok(())
+}
+
+/// Downloads the onnxruntime wheel from PyPI with pip (once) and extracts the shared library
+/// into `target/onnxruntime/`. Returns its path.
+fn fetch_runtime() -> Result<PathBuf> {
+    let library = std::env::current_dir()?.join(ORT_DIR).join(ORT_LIBRARY);
+    if library.is_file() {
+        return Ok(library);
+    }
+    let wheels = Path::new(ORT_DIR).join("wheel");
+    std::fs::create_dir_all(&wheels)?;
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let downloaded = Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--quiet",
+        ])
+        .arg(format!("onnxruntime=={ORT_VERSION}"))
+        .arg("-d")
+        .arg(&wheels)
+        .status();
+    if !matches!(downloaded, Ok(status) if status.success()) {
+        return Err(std::io::Error::other(format!(
+            "could not download onnxruntime=={ORT_VERSION} with `{python} -m pip download`: \
+             install Python 3 with pip (on Debian: apt-get install python3 python3-pip)"
+        ))
+        .into());
+    }
+    // Extract the one member with Python's zipfile (no unzip tool needed).
+    let script = format!(
+        "import glob, zipfile, sys\n\
+         wheel = sorted(glob.glob(sys.argv[1] + '/onnxruntime-{ORT_VERSION}-*.whl'))[0]\n\
+         data = zipfile.ZipFile(wheel).read('onnxruntime/capi/{ORT_LIBRARY}')\n\
+         open(sys.argv[2], 'wb').write(data)\n"
+    );
+    run(Command::new(&python)
+        .args(["-c", &script])
+        .arg(&wheels)
+        .arg(&library))?;
+    Ok(library)
 }
 
 fn size_of(path: &Path) -> u64 {
@@ -70,7 +134,7 @@ fn demo() -> Result<()> {
         println!("{bundle}: {:.1} MB", size_of(&path) as f64 / 1e6);
     }
     std::fs::create_dir_all("target/demo")?;
-    run(cargo().args([
+    run(cargo().env("CONTINUO_ORT_PATH", fetch_runtime()?).args([
         "run",
         "--release",
         "--quiet",
@@ -93,9 +157,11 @@ fn demo() -> Result<()> {
 fn test(extra: &[String]) -> Result<()> {
     // Unit tests, the CLI, the CLAP host tests (which load the plugin binary built with the
     // allocation checker armed) and the benchmarks in test mode (each run once).
+    let runtime = fetch_runtime()?;
     run(cargo()
         .args(["test", "--workspace", "--all-targets"])
-        .args(extra))?;
+        .args(extra)
+        .env("CONTINUO_ORT_PATH", &runtime))?;
     // The tokenizer and extraction tests of the model pipeline, in a small venv without torch.
     let venv = python_venv(
         Path::new("target/pyvenv-test"),

@@ -17,10 +17,20 @@ use std::time::Instant;
 use continuo::generator::{GenerationRequest, Generator, Melody, Style};
 use continuo::markov::MarkovGenerator;
 use continuo::midi_file::{self, TrackOut};
+use continuo::neural::NeuralGenerator;
 use continuo::params::{MAX_LENGTH_BARS, MAX_TEMPERATURE, MIN_TEMPERATURE};
 use continuo::pianoroll;
 
-const USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--seed X] [--track K] -o OUT.mid";
+const USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--seed X] [--track K] [--generator neural|markov] -o OUT.mid";
+
+/// Which generator the user asked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Choice {
+    /// The neural model if it loads, else the Markov fallback (with the reason on stderr).
+    Default,
+    Neural,
+    Markov,
+}
 
 struct ContinueArgs {
     input: PathBuf,
@@ -31,6 +41,7 @@ struct ContinueArgs {
     temperature: f32,
     seed: u64,
     track: Option<usize>,
+    generator: Choice,
 }
 
 fn parse_number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T, String> {
@@ -49,6 +60,7 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
     let mut temperature = 1.0f32;
     let mut seed = 1u64;
     let mut track = None;
+    let mut generator = Choice::Default;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--bars" => bars = Some(parse_number::<u32>("--bars", args.next())?),
@@ -61,6 +73,18 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
             "--style" => {
                 let name = args.next().ok_or("--style needs a value")?;
                 style = Style::from_id(&name).ok_or_else(|| format!("unknown style '{name}'"))?;
+            }
+            "--generator" => {
+                generator = match args.next().as_deref() {
+                    Some("neural") => Choice::Neural,
+                    Some("markov") => Choice::Markov,
+                    other => {
+                        return Err(format!(
+                            "--generator expects neural or markov, got '{}'",
+                            other.unwrap_or("")
+                        ))
+                    }
+                }
             }
             "-o" | "--output" => {
                 output = Some(PathBuf::from(args.next().ok_or("-o needs a path")?))
@@ -91,6 +115,7 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
         temperature,
         seed,
         track,
+        generator,
     })
 }
 
@@ -129,8 +154,19 @@ fn run_continue(args: ContinueArgs) -> Result<(), String> {
         temperature: args.temperature,
         seed: args.seed,
         start_tick: prompt_bars * bar_ticks,
+        pitch_filter: None,
     };
-    let mut generator = MarkovGenerator::new();
+    let mut generator: Box<dyn Generator> = match args.generator {
+        Choice::Markov => Box::new(MarkovGenerator::new()),
+        Choice::Neural => Box::new(NeuralGenerator::load().map_err(|why| why.to_string())?),
+        Choice::Default => match NeuralGenerator::load() {
+            Ok(neural) => Box::new(neural),
+            Err(why) => {
+                eprintln!("continuo: using the Markov fallback: {why}");
+                Box::new(MarkovGenerator::new())
+            }
+        },
+    };
     let started = Instant::now();
     let phrase = generator
         .generate(std::slice::from_ref(&prompt), &request)

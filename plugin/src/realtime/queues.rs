@@ -16,7 +16,8 @@ use ringbuf::{HeapCons, HeapProd, HeapRb};
 use super::clock::Timeline;
 use super::player::PlaybackPhrase;
 use crate::generator::Style;
-use crate::params::StartMode;
+use crate::key::Key;
+use crate::params::{GeneratorChoice, ScaleLock, StartMode};
 use crate::phrase::TimeSignature;
 
 /// Captured notes that fit before the worker must have drained the queue (it polls every few
@@ -59,6 +60,12 @@ pub struct SuggestRequest {
     pub start: StartMode,
     pub style: Style,
     pub temperature: f32,
+    pub generator: GeneratorChoice,
+    pub scale_lock: ScaleLock,
+    /// The chosen key: tonic pitch class and mode (used when `scale_lock` is Chosen).
+    pub chosen_key: Key,
+    /// Lowest and highest note allowed.
+    pub range: (u8, u8),
 }
 
 /// The audio thread's ends of the queues.

@@ -1,0 +1,713 @@
+//! The trained melody model (`models/continuo-melody.onnx`) behind the [`Generator`] interface,
+//! run with ONNX Runtime on the worker thread.
+//!
+//! ONNX Runtime is loaded at run time from `libonnxruntime.so.1.31.1`: first beside the plugin's
+//! own binary (found from the plugin's address in memory, not from the DAW's working directory),
+//! then at `CONTINUO_ORT_PATH`. It is initialised once per process, whichever instance comes
+//! first; a missing or wrong library is an error the caller turns into the Markov fallback.
+//!
+//! Generation: the prompt (the last bars of history, bar-aligned, `STYLE TS BAR …`) runs in one
+//! call; then one token per call with the KV cache. Each sampled token is masked by the token
+//! grammar so the result always decodes to valid notes that fill the requested bars, then by the
+//! pitch filter (range, scale lock); temperature and nucleus (top-p) sampling follow.
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use ort::environment::Environment;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::Session;
+use ort::value::{DynValue, Tensor};
+
+use crate::generator::{GenerateError, GenerationRequest, Generator, Melody, Style};
+use crate::phrase::{Note, Phrase, TimeSignature};
+use crate::tokens::{self, Token};
+
+/// The file name of the ONNX Runtime library shipped with the plugin.
+pub const RUNTIME_FILE: &str = "libonnxruntime.so.1.31.1";
+/// The model, embedded in the plugin binary so that one bundle is all a user copies.
+pub const MODEL_BYTES: &[u8] = include_bytes!("../../models/continuo-melody.onnx");
+/// Its metadata (architecture, vocabulary, shapes).
+pub const MODEL_METADATA: &str = include_str!("../../models/continuo-melody.json");
+/// Nucleus sampling keeps the smallest set of tokens holding this much probability.
+pub const TOP_P: f32 = 0.95;
+
+/// Why the neural generator is not available, in one plain sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unavailable(pub String);
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The directory of the binary (plugin .so or executable) this code is running from.
+fn own_directory() -> Option<PathBuf> {
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    let address = own_directory as *const () as *const libc::c_void;
+    // SAFETY: dladdr only reads the loader's tables for an address inside this binary.
+    if unsafe { libc::dladdr(address, &mut info) } == 0 || info.dli_fname.is_null() {
+        return None;
+    }
+    // SAFETY: dli_fname is a NUL-terminated path owned by the loader.
+    let bytes = unsafe { std::ffi::CStr::from_ptr(info.dli_fname) }.to_bytes();
+    let path = PathBuf::from(std::ffi::OsStr::from_bytes(bytes));
+    let path = std::fs::canonicalize(&path).unwrap_or(path);
+    path.parent().map(Path::to_path_buf)
+}
+
+/// Where ONNX Runtime is looked for, in order.
+pub fn runtime_candidates() -> Vec<PathBuf> {
+    let mut candidates = Vec::new();
+    if let Some(directory) = own_directory() {
+        candidates.push(directory.join(RUNTIME_FILE));
+    }
+    if let Some(path) = std::env::var_os("CONTINUO_ORT_PATH") {
+        candidates.push(PathBuf::from(path));
+    }
+    candidates
+}
+
+/// The process's ONNX Runtime environment, created on first use.
+fn environment() -> Result<&'static Environment, Unavailable> {
+    static ENVIRONMENT: OnceLock<Result<Environment, Unavailable>> = OnceLock::new();
+    ENVIRONMENT
+        .get_or_init(|| {
+            let candidates = runtime_candidates();
+            let Some(path) = candidates.iter().find(|p| p.is_file()) else {
+                return Err(Unavailable(format!(
+                    "ONNX Runtime ({RUNTIME_FILE}) was not found beside the plugin{}",
+                    if std::env::var_os("CONTINUO_ORT_PATH").is_some() {
+                        " nor at CONTINUO_ORT_PATH"
+                    } else {
+                        " and CONTINUO_ORT_PATH is not set"
+                    }
+                )));
+            };
+            let builder = ort::init_from(path).map_err(|e| {
+                Unavailable(format!(
+                    "ONNX Runtime at {} could not be loaded: {e}",
+                    path.display()
+                ))
+            })?;
+            builder
+                .with_name("continuo")
+                .with_telemetry(false)
+                .build()
+                .map_err(|e| Unavailable(format!("ONNX Runtime could not start: {e}")))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Architecture numbers read from the model's metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Architecture {
+    pub context: usize,
+    pub layers: usize,
+    pub heads: usize,
+    pub head_dim: usize,
+    pub vocab_size: usize,
+}
+
+fn json_number(metadata: &str, path: &[&str]) -> Option<usize> {
+    let value: serde_json::Value = serde_json::from_str(metadata).ok()?;
+    let mut cursor = &value;
+    for key in path {
+        cursor = cursor.get(key)?;
+    }
+    cursor.as_u64().map(|n| n as usize)
+}
+
+impl Architecture {
+    /// Reads and checks the metadata against the tokenizer compiled into the plugin.
+    pub fn from_metadata(metadata: &str) -> Result<Architecture, Unavailable> {
+        let get = |path: &[&str]| {
+            json_number(metadata, path)
+                .ok_or_else(|| Unavailable(format!("the model metadata lacks {}", path.join("."))))
+        };
+        let architecture = Architecture {
+            context: get(&["context"])?,
+            layers: get(&["architecture", "layers"])?,
+            heads: get(&["architecture", "heads"])?,
+            head_dim: get(&["architecture", "head_dim"])?,
+            vocab_size: get(&["architecture", "vocab_size"])?,
+        };
+        if architecture.vocab_size != tokens::VOCAB_SIZE as usize {
+            return Err(Unavailable(format!(
+                "the model's vocabulary ({}) does not match the plugin's tokenizer ({})",
+                architecture.vocab_size,
+                tokens::VOCAB_SIZE
+            )));
+        }
+        Ok(architecture)
+    }
+}
+
+/// The KV cache between calls.
+struct Cache {
+    key: DynValue,
+    value: DynValue,
+    length: usize,
+}
+
+/// The neural generator. Owns one ONNX Runtime session (one intra-op thread, no spinning).
+pub struct NeuralGenerator {
+    session: Session,
+    architecture: Architecture,
+}
+
+impl NeuralGenerator {
+    /// Loads the embedded model (with the embedded metadata) and warms it up.
+    pub fn load() -> Result<NeuralGenerator, Unavailable> {
+        Self::from_parts(MODEL_BYTES, MODEL_METADATA)
+    }
+
+    /// Loads a model from bytes and metadata (used for the embedded model and in tests).
+    pub fn from_parts(model: &[u8], metadata: &str) -> Result<NeuralGenerator, Unavailable> {
+        let architecture = Architecture::from_metadata(metadata)?;
+        let environment = environment()?;
+        let failed =
+            |e: &dyn std::fmt::Display| Unavailable(format!("the model could not be loaded: {e}"));
+        let session = Session::builder(environment)
+            .map_err(|e| failed(&e))?
+            .with_optimization_level(GraphOptimizationLevel::Level3)
+            .map_err(|e| failed(&e))?
+            .with_intra_threads(1)
+            .map_err(|e| failed(&e))?
+            .with_intra_op_spinning(false)
+            .map_err(|e| failed(&e))?
+            .commit_from_memory(model)
+            .map_err(|e| failed(&e))?;
+        let mut generator = NeuralGenerator {
+            session,
+            architecture,
+        };
+        // Warm-up: the first run allocates arenas; do it now, not on the first click.
+        let prompt = [
+            tokens::BOS,
+            tokens::STYLE_BASE,
+            tokens::TS_BASE + 17,
+            tokens::BAR,
+        ];
+        generator
+            .run(&prompt, None)
+            .map_err(|e| Unavailable(format!("the model does not run: {e}")))?;
+        Ok(generator)
+    }
+
+    pub fn architecture(&self) -> Architecture {
+        self.architecture
+    }
+
+    /// Runs `new` tokens after `cache`; returns the logits of every new position and the grown
+    /// cache.
+    fn run(&mut self, new: &[u32], cache: Option<Cache>) -> Result<(Vec<f32>, Cache), String> {
+        let a = self.architecture;
+        let ids: Vec<i64> = new.iter().map(|&t| t as i64).collect();
+        let tokens = Tensor::from_array(([1usize, ids.len()], ids)).map_err(|e| e.to_string())?;
+        let (key, value, past) = match cache {
+            Some(cache) => (cache.key, cache.value, cache.length),
+            None => {
+                let shape = [a.layers, 1, a.heads, 0, a.head_dim];
+                let key =
+                    Tensor::from_array((shape, Vec::<f32>::new())).map_err(|e| e.to_string())?;
+                let value =
+                    Tensor::from_array((shape, Vec::<f32>::new())).map_err(|e| e.to_string())?;
+                (key.into_dyn(), value.into_dyn(), 0)
+            }
+        };
+        let mut outputs = self
+            .session
+            .run(ort::inputs![
+                "tokens" => tokens,
+                "past_key" => key,
+                "past_value" => value,
+            ])
+            .map_err(|e| e.to_string())?;
+        let (_, logits) = outputs["logits"]
+            .try_extract_tensor::<f32>()
+            .map_err(|e| e.to_string())?;
+        let logits = logits.to_vec();
+        let key = outputs
+            .remove("present_key")
+            .ok_or("no present_key output")?;
+        let value = outputs
+            .remove("present_value")
+            .ok_or("no present_value output")?;
+        Ok((
+            logits,
+            Cache {
+                key,
+                value,
+                length: past + new.len(),
+            },
+        ))
+    }
+
+    /// Log-likelihood of `prompt[1..]` given its start (to choose a style for Auto).
+    fn prompt_log_likelihood(&mut self, prompt: &[u32]) -> Result<f64, String> {
+        let (logits, _) = self.run(prompt, None)?;
+        let v = self.architecture.vocab_size;
+        let mut total = 0.0;
+        for (i, &next) in prompt.iter().enumerate().skip(1) {
+            let row = &logits[(i - 1) * v..i * v];
+            total += log_softmax_at(row, next as usize);
+        }
+        Ok(total)
+    }
+}
+
+fn log_softmax_at(row: &[f32], index: usize) -> f64 {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    let sum: f64 = row.iter().map(|&x| (x as f64 - max).exp()).sum();
+    row[index] as f64 - max - sum.ln()
+}
+
+/// The prompt for a continuation starting at `start_tick` of `melody` (whose tick 0 is a bar
+/// line): `STYLE TS BAR …` from the earliest bar that fits in `max_tokens`, through the notes of
+/// the start bar that come before the start. An empty history starts a piece: `BOS STYLE TS BAR`.
+pub fn build_prompt(
+    melody: Option<&Melody>,
+    style_token: u32,
+    time_signature: TimeSignature,
+    start_tick: u32,
+    max_tokens: usize,
+) -> Result<Vec<u32>, tokens::TokenError> {
+    let ts_token = tokens::time_signature_token(time_signature)?;
+    let bar_ticks = time_signature.bar_ticks();
+    let start_bar = start_tick / bar_ticks;
+    let notes: Vec<&Note> = melody
+        .map(|m| m.notes.iter().filter(|n| n.start < start_tick).collect())
+        .unwrap_or_default();
+    if notes.is_empty() {
+        let mut prompt = vec![tokens::BOS, style_token, ts_token];
+        // Empty bars up to the start keep the start's position in the bar meaningful.
+        prompt.push(tokens::BAR);
+        return Ok(prompt);
+    }
+    // Bars' tokens, from the start bar backwards, until the budget is used.
+    let mut bars: Vec<Vec<u32>> = Vec::new();
+    let mut used = 2;
+    for bar in (0..=start_bar).rev() {
+        let bar_start = bar * bar_ticks;
+        let mut tokens_of_bar = vec![tokens::BAR];
+        for note in notes
+            .iter()
+            .filter(|n| n.start >= bar_start && n.start < bar_start + bar_ticks)
+        {
+            let position = note.start - bar_start;
+            if position >= tokens::MAX_POSITION {
+                continue;
+            }
+            let duration = note
+                .duration
+                .min(start_tick - note.start)
+                .clamp(1, tokens::MAX_DURATION);
+            tokens_of_bar.extend([
+                tokens::POS_BASE + position,
+                tokens::PITCH_BASE + note.pitch.min(127) as u32,
+                tokens::DUR_BASE + duration - 1,
+            ]);
+        }
+        if used + tokens_of_bar.len() > max_tokens && !bars.is_empty() {
+            break;
+        }
+        used += tokens_of_bar.len();
+        bars.push(tokens_of_bar);
+        if notes.first().is_some_and(|n| n.start >= bar_start) {
+            break; // nothing earlier was played
+        }
+    }
+    let mut prompt = vec![style_token, ts_token];
+    for bar in bars.into_iter().rev() {
+        prompt.extend(bar);
+    }
+    Ok(prompt)
+}
+
+/// What the grammar allows next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// A note's POS, or the BAR that ends the current bar.
+    PositionOrBar,
+    Pitch,
+    Duration,
+}
+
+/// Temperature, then top-p, then a draw. `logits` has already been masked (-inf where illegal).
+fn sample(logits: &mut [f32], temperature: f32, top_p: f32, rng: &mut fastrand::Rng) -> usize {
+    let temperature = temperature.max(1e-3);
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut order: Vec<(usize, f32)> = logits
+        .iter()
+        .enumerate()
+        .filter(|(_, &l)| l.is_finite())
+        .map(|(i, &l)| (i, ((l - max) / temperature).exp()))
+        .collect();
+    order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let total: f32 = order.iter().map(|(_, p)| p).sum();
+    let mut kept = 0.0;
+    let mut cut = order.len();
+    for (i, (_, p)) in order.iter().enumerate() {
+        kept += p / total;
+        if kept >= top_p {
+            cut = i + 1;
+            break;
+        }
+    }
+    let order = &order[..cut.max(1)];
+    let mass: f32 = order.iter().map(|(_, p)| p).sum();
+    let mut target = rng.f32() * mass;
+    for &(index, p) in order {
+        if target < p {
+            return index;
+        }
+        target -= p;
+    }
+    order[order.len() - 1].0
+}
+
+impl Generator for NeuralGenerator {
+    fn name(&self) -> String {
+        "Continuo melody model".to_string()
+    }
+
+    fn generate(
+        &mut self,
+        history: &[Melody],
+        request: &GenerationRequest,
+    ) -> Result<Phrase, GenerateError> {
+        if request.length_bars == 0 {
+            return Err(GenerateError::BadRequest(
+                "a phrase needs at least one bar".into(),
+            ));
+        }
+        let ts = request.time_signature;
+        let bar_ticks = ts.bar_ticks();
+        tokens::time_signature_token(ts).map_err(|e| GenerateError::BadRequest(e.to_string()))?;
+        let context = self.architecture.context;
+        let length_ticks = request.length_ticks();
+        // Room for the phrase: at most ~40 tokens a bar (13 notes), at most half the context.
+        let budget = (request.length_bars as usize * 40 + 8).min(context / 2);
+        let melody = history.iter().rev().find(|m| !m.notes.is_empty());
+        let start_tick = if melody.is_some() {
+            request.start_tick
+        } else {
+            0
+        };
+        let prompt_for = |style: Style| {
+            let style_token =
+                tokens::style_token(style).map_err(|e| GenerateError::BadRequest(e.to_string()))?;
+            build_prompt(melody, style_token, ts, start_tick, context - budget)
+                .map_err(|e| GenerateError::BadRequest(e.to_string()))
+        };
+        let style = match request.style {
+            Style::Auto => {
+                // The style under which the prompt is most likely.
+                let mut best = (f64::NEG_INFINITY, Style::Folk);
+                for style in tokens::STYLES {
+                    let prompt = prompt_for(style)?;
+                    let score = self
+                        .prompt_log_likelihood(&prompt)
+                        .map_err(GenerateError::Backend)?;
+                    if score > best.0 {
+                        best = (score, style);
+                    }
+                }
+                best.1
+            }
+            style => style,
+        };
+        let prompt = prompt_for(style)?;
+
+        let mut rng = fastrand::Rng::with_seed(request.seed);
+        let v = self.architecture.vocab_size;
+        let (logits, mut cache) = self.run(&prompt, None).map_err(GenerateError::Backend)?;
+        let mut last = logits[logits.len() - v..].to_vec();
+
+        let phrase_end = start_tick + length_ticks;
+        let mut bar_start = (start_tick / bar_ticks) * bar_ticks;
+        let mut last_position: Option<u32> = None;
+        let mut expect = Expect::PositionOrBar;
+        let mut pending: Option<(u32, u8)> = None; // (absolute tick, pitch) awaiting a duration
+        let mut found: Vec<Note> = Vec::new();
+        let velocity = melody
+            .map(|m| {
+                let recent: Vec<u32> = m
+                    .notes
+                    .iter()
+                    .rev()
+                    .take(16)
+                    .map(|n| n.velocity as u32)
+                    .collect();
+                (recent.iter().sum::<u32>() / recent.len().max(1) as u32).clamp(1, 127) as u8
+            })
+            .unwrap_or(100);
+        let pitch_ok = |pitch: u8| {
+            request
+                .pitch_filter
+                .as_ref()
+                .is_none_or(|f| f.allows(pitch))
+        };
+
+        while cache.length < context {
+            // Mask by the grammar.
+            for (id, logit) in last.iter_mut().enumerate() {
+                let allowed = match (expect, tokens::token(id as u32)) {
+                    (Expect::PositionOrBar, Ok(Token::Bar)) => true,
+                    (Expect::PositionOrBar, Ok(Token::Position(p))) => {
+                        let tick = bar_start + p;
+                        p < bar_ticks
+                            && tick >= start_tick
+                            && tick < phrase_end
+                            && last_position.is_none_or(|last| p > last)
+                    }
+                    (Expect::Pitch, Ok(Token::Pitch(p))) => pitch_ok(p),
+                    (Expect::Duration, Ok(Token::Duration(_))) => true,
+                    _ => false,
+                };
+                if !allowed {
+                    *logit = f32::NEG_INFINITY;
+                }
+            }
+            if last.iter().all(|l| !l.is_finite()) {
+                // The pitch filter excludes everything: no note can be written.
+                return Err(GenerateError::BadRequest(
+                    "the pitch range and scale allow no note".into(),
+                ));
+            }
+            let choice = sample(&mut last, request.temperature, TOP_P, &mut rng) as u32;
+            match tokens::token(choice) {
+                Ok(Token::Bar) => {
+                    bar_start += bar_ticks;
+                    last_position = None;
+                    if bar_start >= phrase_end {
+                        break;
+                    }
+                }
+                Ok(Token::Position(p)) => {
+                    last_position = Some(p);
+                    pending = Some((bar_start + p, 0));
+                    expect = Expect::Pitch;
+                }
+                Ok(Token::Pitch(p)) => {
+                    if let Some(pending) = &mut pending {
+                        pending.1 = p;
+                    }
+                    expect = Expect::Duration;
+                }
+                Ok(Token::Duration(d)) => {
+                    if let Some((tick, pitch)) = pending.take() {
+                        found.push(Note {
+                            start: tick - start_tick,
+                            duration: d.min(phrase_end - tick).max(1),
+                            pitch,
+                            velocity,
+                        });
+                    }
+                    expect = Expect::PositionOrBar;
+                }
+                _ => unreachable!("masked"),
+            }
+            if cache.length + 1 >= context {
+                break;
+            }
+            let (logits, next) = self
+                .run(&[choice], Some(cache))
+                .map_err(GenerateError::Backend)?;
+            cache = next;
+            last = logits;
+        }
+        // Cut notes where the next begins (the model may let a note ring over the next onset).
+        for i in 0..found.len().saturating_sub(1) {
+            let next = found[i + 1].start;
+            if found[i].end() > next {
+                found[i].duration = next - found[i].start;
+            }
+        }
+        let phrase = Phrase {
+            notes: found,
+            length_ticks,
+            time_signature: ts,
+        };
+        phrase.validate().map_err(GenerateError::InvalidPhrase)?;
+        Ok(phrase)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generator::PitchFilter;
+    use crate::key::{Key, Mode};
+
+    /// The neural tests need ONNX Runtime: `cargo xtask test` fetches it and sets
+    /// CONTINUO_ORT_PATH.
+    fn generator() -> NeuralGenerator {
+        match NeuralGenerator::load() {
+            Ok(generator) => generator,
+            Err(why) => panic!("{why} (run the tests with `cargo xtask test`, which provides it)"),
+        }
+    }
+
+    /// Ode to Joy's first four bars in 4/4, quarter notes.
+    fn ode() -> Melody {
+        let pitches = [64u8, 64, 65, 67, 67, 65, 64, 62, 60, 60, 62, 64, 64, 62, 62];
+        let mut notes: Vec<Note> = pitches
+            .iter()
+            .enumerate()
+            .map(|(i, &pitch)| Note {
+                start: i as u32 * 12,
+                duration: 12,
+                pitch,
+                velocity: 90,
+            })
+            .collect();
+        notes[12].duration = 18;
+        notes[13].start = 12 * 12 + 18;
+        notes[13].duration = 6;
+        notes[14].duration = 24;
+        Melody {
+            notes,
+            time_signature: TimeSignature::default(),
+        }
+    }
+
+    fn request(seed: u64, temperature: f32, style: Style) -> GenerationRequest {
+        GenerationRequest {
+            length_bars: 4,
+            time_signature: TimeSignature::default(),
+            style,
+            temperature,
+            seed,
+            start_tick: 4 * 48,
+            pitch_filter: None,
+        }
+    }
+
+    #[test]
+    fn the_prompt_is_bar_aligned_and_ends_at_the_start() {
+        let melody = ode();
+        let prompt = build_prompt(
+            Some(&melody),
+            tokens::STYLE_BASE,
+            TimeSignature::default(),
+            192,
+            400,
+        )
+        .unwrap();
+        assert_eq!(
+            &prompt[..3],
+            &[tokens::STYLE_BASE, tokens::TS_BASE + 17, tokens::BAR]
+        );
+        assert_eq!(prompt.iter().filter(|&&t| t == tokens::BAR).count(), 5);
+        assert_eq!(
+            *prompt.last().unwrap(),
+            tokens::BAR,
+            "ends with the BAR opening bar 5"
+        );
+        let decoded = tokens::decode(&prompt).unwrap();
+        assert_eq!(decoded.notes.len(), 15);
+        // A tight budget keeps the most recent bars only.
+        let short = build_prompt(
+            Some(&melody),
+            tokens::STYLE_BASE,
+            TimeSignature::default(),
+            192,
+            20,
+        )
+        .unwrap();
+        assert!(short.len() <= 20, "{}", short.len());
+        assert_eq!(
+            tokens::decode(&short).unwrap().notes.last().unwrap().pitch,
+            62
+        );
+        // An empty history starts a piece.
+        let empty =
+            build_prompt(None, tokens::STYLE_BASE, TimeSignature::default(), 0, 400).unwrap();
+        assert_eq!(empty[0], tokens::BOS);
+    }
+
+    #[test]
+    fn generates_valid_phrases_deterministically() {
+        let mut neural = generator();
+        assert_eq!(
+            neural.architecture().vocab_size,
+            tokens::VOCAB_SIZE as usize
+        );
+        let history = [ode()];
+        let a = neural
+            .generate(&history, &request(7, 1.0, Style::Folk))
+            .unwrap();
+        let b = neural
+            .generate(&history, &request(7, 1.0, Style::Folk))
+            .unwrap();
+        assert_eq!(a, b, "the same seed gives the same phrase");
+        assert_eq!(a.length_ticks, 4 * 48);
+        assert!(!a.notes.is_empty());
+        assert_eq!(a.validate(), Ok(()));
+        let others: Vec<Phrase> = (0..6)
+            .map(|seed| {
+                neural
+                    .generate(&history, &request(seed, 1.5, Style::Folk))
+                    .unwrap()
+            })
+            .collect();
+        assert!(
+            others.iter().any(|p| p != &others[0]),
+            "hot sampling explores"
+        );
+        // Auto picks a style and still makes a valid phrase.
+        let auto = neural
+            .generate(&history, &request(3, 1.0, Style::Auto))
+            .unwrap();
+        assert_eq!(auto.validate(), Ok(()));
+    }
+
+    #[test]
+    fn scale_lock_and_range_are_obeyed() {
+        let mut neural = generator();
+        let c_major = Key {
+            tonic: 0,
+            mode: Mode::Major,
+        };
+        let filter = PitchFilter {
+            low: 55,
+            high: 76,
+            scale: Some(c_major.scale()),
+        };
+        for seed in 0..4 {
+            let mut req = request(seed, 2.0, Style::Celtic);
+            req.pitch_filter = Some(filter);
+            let phrase = neural.generate(&[ode()], &req).unwrap();
+            for note in &phrase.notes {
+                assert!(
+                    filter.allows(note.pitch),
+                    "{} breaks the filter",
+                    note.pitch
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bad_models_and_metadata_are_reported() {
+        let bad_vocab = MODEL_METADATA.replacen("\"vocab_size\": 581", "\"vocab_size\": 580", 1);
+        assert_ne!(bad_vocab, MODEL_METADATA);
+        let error = NeuralGenerator::from_parts(MODEL_BYTES, &bad_vocab)
+            .err()
+            .unwrap();
+        assert!(error.0.contains("vocabulary"), "{error}");
+        let error = NeuralGenerator::from_parts(b"not a model", MODEL_METADATA)
+            .err()
+            .unwrap();
+        assert!(error.0.contains("could not be loaded"), "{error}");
+        let error = NeuralGenerator::from_parts(MODEL_BYTES, "{}")
+            .err()
+            .unwrap();
+        assert!(error.0.contains("lacks"), "{error}");
+    }
+}
