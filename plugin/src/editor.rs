@@ -15,7 +15,7 @@ use crate::pianoroll;
 use crate::worker::{click_suggest, Command, Shared};
 
 const WIDTH: u32 = 520;
-const HEIGHT: u32 = 460;
+const HEIGHT: u32 = 620;
 
 /// The editor's initial (and persisted) size.
 pub fn default_state() -> Arc<EguiEditorState> {
@@ -98,6 +98,27 @@ impl NiceEguiApp for ContinuoEditor {
             ui.label("Temperature");
             ui.add(ParamSlider::for_param(&params.temperature, &setter));
             ui.end_row();
+            ui.label("Variations");
+            ui.add(ParamSlider::for_param(&params.variations, &setter));
+            ui.end_row();
+            ui.label("Generator");
+            ui.add(ParamSlider::for_param(&params.generator, &setter));
+            ui.end_row();
+            ui.label("Scale lock");
+            ui.add(ParamSlider::for_param(&params.scale_lock, &setter));
+            ui.end_row();
+            ui.label("Key");
+            ui.horizontal(|ui| {
+                ui.add(ParamSlider::for_param(&params.key, &setter).with_width(70.0));
+                ui.add(ParamSlider::for_param(&params.mode, &setter).with_width(70.0));
+            });
+            ui.end_row();
+            ui.label("Range");
+            ui.horizontal(|ui| {
+                ui.add(ParamSlider::for_param(&params.range_low, &setter).with_width(70.0));
+                ui.add(ParamSlider::for_param(&params.range_high, &setter).with_width(70.0));
+            });
+            ui.end_row();
             ui.label("Output channel");
             ui.add(ParamSlider::for_param(&params.output_channel, &setter));
             ui.end_row();
@@ -113,9 +134,22 @@ impl NiceEguiApp for ContinuoEditor {
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         ui.label(format!(
-            "Generator: {}   History: {} notes",
-            status.generator, status.history_notes
+            "Generator: {}   History: {} notes   Detected key: {}",
+            status.generator,
+            status.history_notes,
+            status
+                .detected_key
+                .map_or_else(|| "—".to_string(), |k| k.to_string())
         ));
+        if let Some(why) = &status.fallback {
+            ui.label(format!("Markov fallback: {why}"));
+        }
+        if status.variations.len() > 1 {
+            ui.label(format!(
+                "{} variations (the first plays)",
+                status.variations.len()
+            ));
+        }
         if let Some(time) = status.last_generation {
             ui.label(format!(
                 "Last suggestion took {:.1} ms",

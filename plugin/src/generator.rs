@@ -149,6 +149,11 @@ pub trait Generator: Send {
     /// A short name for status lines ("Markov (order 4)", a model's name, ...).
     fn name(&self) -> String;
 
+    /// The style the last `generate` used when asked for Auto, if the generator chooses one.
+    fn chosen_style(&self) -> Option<Style> {
+        None
+    }
+
     /// Proposes a continuation of `history` (oldest melody first; the last one is the most
     /// recent, and `request.start_tick` is on its grid).
     fn generate(

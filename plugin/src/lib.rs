@@ -278,6 +278,11 @@ impl Continuo {
                 .value()
                 .clamp(params::MIN_TEMPERATURE, params::MAX_TEMPERATURE),
             generator: self.params.generator.value(),
+            variations: self
+                .params
+                .variations
+                .value()
+                .clamp(1, params::MAX_VARIATIONS) as u32,
             scale_lock: self.params.scale_lock.value(),
             chosen_key: key::Key {
                 tonic: self.params.key.value() as u8,

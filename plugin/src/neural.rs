@@ -157,6 +157,10 @@ struct Cache {
 pub struct NeuralGenerator {
     session: Session,
     architecture: Architecture,
+    /// The style chosen for the last Auto request (shown in the status line).
+    chosen_style: Option<Style>,
+    /// Prompt length and tokens sampled by the last `generate` (for benchmarks and reports).
+    last_counts: (usize, usize),
 }
 
 impl NeuralGenerator {
@@ -184,6 +188,8 @@ impl NeuralGenerator {
         let mut generator = NeuralGenerator {
             session,
             architecture,
+            chosen_style: None,
+            last_counts: (0, 0),
         };
         // Warm-up: the first run allocates arenas; do it now, not on the first click.
         let prompt = [
@@ -200,6 +206,11 @@ impl NeuralGenerator {
 
     pub fn architecture(&self) -> Architecture {
         self.architecture
+    }
+
+    /// (prompt tokens, sampled tokens) of the last phrase generated.
+    pub fn last_counts(&self) -> (usize, usize) {
+        self.last_counts
     }
 
     /// Runs `new` tokens after `cache`; returns the logits of every new position and the grown
@@ -375,6 +386,10 @@ impl Generator for NeuralGenerator {
         "Continuo melody model".to_string()
     }
 
+    fn chosen_style(&self) -> Option<Style> {
+        self.chosen_style
+    }
+
     fn generate(
         &mut self,
         history: &[Melody],
@@ -421,6 +436,7 @@ impl Generator for NeuralGenerator {
             }
             style => style,
         };
+        self.chosen_style = Some(style);
         let prompt = prompt_for(style)?;
 
         let mut rng = fastrand::Rng::with_seed(request.seed);
@@ -528,6 +544,7 @@ impl Generator for NeuralGenerator {
                 found[i].duration = next - found[i].start;
             }
         }
+        self.last_counts = (prompt.len(), cache.length + 1 - prompt.len());
         let phrase = Phrase {
             notes: found,
             length_ticks,
@@ -665,6 +682,30 @@ mod tests {
             .generate(&history, &request(3, 1.0, Style::Auto))
             .unwrap();
         assert_eq!(auto.validate(), Ok(()));
+    }
+
+    #[test]
+    fn style_and_temperature_change_the_next_phrase() {
+        let mut neural = generator();
+        let history = [ode()];
+        let differs = |neural: &mut NeuralGenerator,
+                       a: fn(u64) -> GenerationRequest,
+                       b: fn(u64) -> GenerationRequest| {
+            (0..3).any(|seed| {
+                neural.generate(&history, &a(seed)).unwrap()
+                    != neural.generate(&history, &b(seed)).unwrap()
+            })
+        };
+        assert!(differs(
+            &mut neural,
+            |s| request(s, 1.0, Style::Folk),
+            |s| request(s, 1.0, Style::Renaissance)
+        ));
+        assert!(differs(
+            &mut neural,
+            |s| request(s, 0.1, Style::Folk),
+            |s| request(s, 2.0, Style::Folk)
+        ));
     }
 
     #[test]

@@ -123,6 +123,7 @@ pub enum KeyMode {
 pub const MIN_LENGTH_BARS: i32 = 1;
 pub const MAX_LENGTH_BARS: i32 = 16;
 pub const MIN_TEMPERATURE: f32 = 0.1;
+pub const MAX_VARIATIONS: i32 = 8;
 pub const MAX_TEMPERATURE: f32 = 2.0;
 
 #[derive(Params)]
@@ -164,6 +165,10 @@ pub struct ContinuoParams {
     /// Sampling temperature: below 1 sticks to the most likely continuation, above 1 explores.
     #[id = "temperature"]
     pub temperature: FloatParam,
+
+    /// How many variations one Suggest makes (the first plays; the editor browses the rest).
+    #[id = "variations"]
+    pub variations: IntParam,
 
     /// Which generator answers Suggest.
     #[id = "generator"]
@@ -229,6 +234,14 @@ impl Default for ContinuoParams {
                 },
             )
             .with_step_size(0.01),
+            variations: IntParam::new(
+                "Variations",
+                1,
+                IntRange::Linear {
+                    min: 1,
+                    max: MAX_VARIATIONS,
+                },
+            ),
             generator: EnumParam::new("Generator", GeneratorChoice::Neural),
             scale_lock: EnumParam::new("Scale lock", ScaleLock::Off),
             key: EnumParam::new("Key", Tonic::C),

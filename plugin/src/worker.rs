@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use ringbuf::traits::{Consumer, Producer};
 
-use crate::generator::{GenerateError, GenerationRequest, Generator, Melody, PitchFilter};
+use crate::generator::{GenerateError, GenerationRequest, Generator, Melody, PitchFilter, Style};
 use crate::history::History;
 use crate::key::{detect_key, Key};
 use crate::markov::MarkovGenerator;
@@ -52,6 +52,10 @@ pub struct Status {
     pub detected_key: Option<Key>,
     /// The most recent phrase and where it was placed (beats on its timeline).
     pub last_phrase: Option<(Phrase, f64)>,
+    /// All variations of the last request (the first is the one that plays).
+    pub variations: Vec<Phrase>,
+    /// The style the generator used (what Auto chose).
+    pub style_used: Option<Style>,
     /// Notes in the history.
     pub history_notes: usize,
     /// A copy of the recent history for display (the last melody).
@@ -297,7 +301,15 @@ impl Engine {
         if choice == GeneratorChoice::Neural {
             let note = match self.neural() {
                 Ok(neural) => match neural.generate(history, request) {
-                    Ok(phrase) => return (Ok(phrase), neural.name(), None),
+                    Ok(phrase) => {
+                        let name = match neural.chosen_style() {
+                            Some(style) if request.style == Style::Auto => {
+                                format!("{} (Auto: {})", neural.name(), style.id())
+                            }
+                            _ => neural.name(),
+                        };
+                        return (Ok(phrase), name, None);
+                    }
                     Err(error) => format!(
                         "The neural model could not answer ({error}); the Markov generator did."
                     ),
@@ -369,15 +381,28 @@ fn answer(
         pitch_filter: filter,
     };
     // A generator bug must not take the worker (and with it every later suggestion) down.
+    // Variations differ by seed only; the first is the one that plays.
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        engine.generate(request.generator, &melodies, &generation_request)
+        let mut variations = Vec::new();
+        let mut last = (String::new(), None);
+        for k in 0..request.variations.clamp(1, 8) as u64 {
+            let seeded = GenerationRequest {
+                seed: request.id * 16 + k,
+                ..generation_request.clone()
+            };
+            let (phrase, name, note) = engine.generate(request.generator, &melodies, &seeded);
+            variations.push(phrase?);
+            last = (name, note);
+        }
+        Ok::<_, GenerateError>((variations, last.0, last.1))
     }));
     let elapsed = started.elapsed();
     let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
     status.last_generation = Some(elapsed);
     status.detected_key = detected_key;
     match result {
-        Ok((Ok(phrase), name, note)) => {
+        Ok(Ok((variations, name, note))) => {
+            let phrase = variations[0].clone();
             let playback = Box::new(PlaybackPhrase::new(
                 &phrase,
                 anchor,
@@ -393,9 +418,10 @@ fn answer(
                 );
             }
             status.last_phrase = Some((phrase, anchor));
+            status.variations = variations;
             status.phrases_made += 1;
         }
-        Ok((Err(error), _, _)) => status.error = Some(format!("No suggestion: {error}.")),
+        Ok(Err(error)) => status.error = Some(format!("No suggestion: {error}.")),
         Err(_) => status.error = Some("No suggestion: the generator crashed.".into()),
     }
 }
@@ -427,6 +453,7 @@ mod tests {
             style: Style::Auto,
             temperature: 1.0,
             generator: GeneratorChoice::Markov,
+            variations: 1,
             scale_lock: ScaleLock::Off,
             chosen_key: Key {
                 tonic: 0,

@@ -61,6 +61,8 @@ pub struct SuggestRequest {
     pub style: Style,
     pub temperature: f32,
     pub generator: GeneratorChoice,
+    /// How many variations to make (1–8).
+    pub variations: u32,
     pub scale_lock: ScaleLock,
     /// The chosen key: tonic pitch class and mode (used when `scale_lock` is Chosen).
     pub chosen_key: Key,
