@@ -77,8 +77,12 @@ fn environment() -> Result<&'static Environment, Unavailable> {
         .get_or_init(|| {
             let candidates = runtime_candidates();
             let Some(path) = candidates.iter().find(|p| p.is_file()) else {
+                let beside = own_directory().map_or_else(
+                    || "beside the plugin".to_string(),
+                    |d| format!("in {}", d.display()),
+                );
                 return Err(Unavailable(format!(
-                    "ONNX Runtime ({RUNTIME_FILE}) was not found beside the plugin{}",
+                    "ONNX Runtime ({RUNTIME_FILE}) was not found {beside}{}",
                     if std::env::var_os("CONTINUO_ORT_PATH").is_some() {
                         " nor at CONTINUO_ORT_PATH"
                     } else {

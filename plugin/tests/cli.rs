@@ -126,3 +126,37 @@ fn bad_input_gives_one_clear_line_and_no_file() {
         assert!(!out.exists(), "no output file for {args:?}");
     }
 }
+
+#[test]
+fn without_the_runtime_the_cli_says_why_and_uses_markov() {
+    let out = scratch("fallback.mid");
+    let result = continuo()
+        .env("CONTINUO_ORT_PATH", "/nonexistent/libonnxruntime.so.1.31.1")
+        .arg("continue")
+        .arg(example())
+        .args(["--bars", "2", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(result.status.success());
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        stderr.contains(
+            "using the Markov fallback: ONNX Runtime (libonnxruntime.so.1.31.1) was not found"
+        ),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&result.stdout).contains("by Markov"));
+    assert!(out.exists());
+    // Asking for the neural model explicitly is an error instead.
+    let result = continuo()
+        .env("CONTINUO_ORT_PATH", "/nonexistent/libonnxruntime.so.1.31.1")
+        .arg("continue")
+        .arg(example())
+        .args(["--bars", "2", "--generator", "neural", "-o"])
+        .arg(scratch("neural.mid"))
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("was not found"));
+}
