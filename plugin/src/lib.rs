@@ -14,6 +14,7 @@ use nice_plug::prelude::*;
 use ringbuf::traits::{Consumer, Observer, Producer};
 
 pub mod editor;
+pub mod engine;
 pub mod generator;
 pub mod history;
 pub mod key;

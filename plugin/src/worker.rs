@@ -15,14 +15,11 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use ringbuf::traits::{Consumer, Producer};
 
-use crate::generator::{GenerateError, GenerationRequest, Generator, Melody, PitchFilter, Style};
+use crate::engine::{pitch_filter, Engine};
+use crate::generator::{GenerateError, GenerationRequest, Melody};
 use crate::history::History;
-use crate::key::{detect_key, Key};
-use crate::markov::MarkovGenerator;
-use crate::neural::{NeuralGenerator, Unavailable};
+use crate::key::Key;
 use crate::params::StartMode;
-use crate::params::{GeneratorChoice, ScaleLock};
-use crate::phrase::Note;
 use crate::phrase::{Phrase, TICKS_PER_BEAT};
 use crate::realtime::clock::next_grid_line;
 use crate::realtime::player::PlaybackPhrase;
@@ -54,8 +51,6 @@ pub struct Status {
     pub last_phrase: Option<(Phrase, f64)>,
     /// All variations of the last request (the first is the one that plays).
     pub variations: Vec<Phrase>,
-    /// The style the generator used (what Auto chose).
-    pub style_used: Option<Style>,
     /// Notes in the history.
     pub history_notes: usize,
     /// A copy of the recent history for display (the last melody).
@@ -217,149 +212,6 @@ pub fn melodies_for(
     (melodies, start_tick)
 }
 
-/// The neural model while it loads (on its own thread, so Markov requests are never held up)
-/// and once it has loaded or failed.
-enum Neural {
-    Loading(JoinHandle<Result<NeuralGenerator, Unavailable>>),
-    Ready(Result<NeuralGenerator, Unavailable>),
-}
-
-/// The generators of an instance: the neural model when it loads, and the Markov generator,
-/// which answers when the neural model is unavailable, fails, or is not chosen.
-pub struct Engine {
-    neural: Neural,
-    markov: MarkovGenerator,
-}
-
-impl Engine {
-    /// Starts loading the neural model (and its warm-up run) in the background.
-    pub fn load() -> Engine {
-        let loader = std::thread::Builder::new()
-            .name("continuo-model-loader".into())
-            .spawn(NeuralGenerator::load);
-        Engine {
-            neural: match loader {
-                Ok(handle) => Neural::Loading(handle),
-                Err(error) => Neural::Ready(Err(Unavailable(format!(
-                    "the model could not be loaded: no thread ({error})"
-                )))),
-            },
-            markov: MarkovGenerator::new(),
-        }
-    }
-
-    /// The neural model, waiting for it to finish loading if needed.
-    fn neural(&mut self) -> &mut Result<NeuralGenerator, Unavailable> {
-        if let Neural::Loading(_) = self.neural {
-            let Neural::Loading(handle) = std::mem::replace(
-                &mut self.neural,
-                Neural::Ready(Err(Unavailable(String::new()))),
-            ) else {
-                unreachable!()
-            };
-            let loaded = handle
-                .join()
-                .unwrap_or_else(|_| Err(Unavailable("the model loader crashed".into())));
-            self.neural = Neural::Ready(loaded);
-        }
-        match &mut self.neural {
-            Neural::Ready(result) => result,
-            Neural::Loading(_) => unreachable!("joined above"),
-        }
-    }
-
-    /// Whether loading has finished (without waiting).
-    pub fn is_loaded(&self) -> bool {
-        match &self.neural {
-            Neural::Loading(handle) => handle.is_finished(),
-            Neural::Ready(_) => true,
-        }
-    }
-
-    /// Why the neural model is unavailable, if it is (waits for loading to finish).
-    pub fn unavailable(&mut self) -> Option<String> {
-        self.neural().as_ref().err().map(|why| why.0.clone())
-    }
-
-    /// The generator's name for the status line (waits for loading to finish).
-    pub fn describe(&mut self) -> String {
-        let markov = self.markov.name();
-        match self.neural() {
-            Ok(neural) => neural.name(),
-            Err(_) => format!("{markov} (fallback)"),
-        }
-    }
-
-    /// Generates with the chosen generator, falling back to Markov. Returns the phrase, the name
-    /// of the generator that made it, and a sentence when the fallback had to stand in.
-    pub fn generate(
-        &mut self,
-        choice: GeneratorChoice,
-        history: &[Melody],
-        request: &GenerationRequest,
-    ) -> (Result<Phrase, GenerateError>, String, Option<String>) {
-        if choice == GeneratorChoice::Neural {
-            let note = match self.neural() {
-                Ok(neural) => match neural.generate(history, request) {
-                    Ok(phrase) => {
-                        let name = match neural.chosen_style() {
-                            Some(style) if request.style == Style::Auto => {
-                                format!("{} (Auto: {})", neural.name(), style.id())
-                            }
-                            _ => neural.name(),
-                        };
-                        return (Ok(phrase), name, None);
-                    }
-                    Err(error) => format!(
-                        "The neural model could not answer ({error}); the Markov generator did."
-                    ),
-                },
-                Err(why) => format!("Markov fallback: {why}."),
-            };
-            return (
-                self.markov.generate(history, request),
-                self.markov.name(),
-                Some(note),
-            );
-        }
-        (
-            self.markov.generate(history, request),
-            self.markov.name(),
-            None,
-        )
-    }
-}
-
-/// The pitch filter a request asks for: its range, and a scale when locked.
-pub fn pitch_filter(
-    request: &SuggestRequest,
-    melodies: &[Melody],
-) -> (Option<PitchFilter>, Option<Key>) {
-    let recent: Vec<Note> = melodies
-        .iter()
-        .rev()
-        .flat_map(|m| m.notes.iter().rev())
-        .take(64)
-        .copied()
-        .collect();
-    let detected = detect_key(&recent);
-    let scale = match request.scale_lock {
-        ScaleLock::Off => None,
-        ScaleLock::Detected => detected.map(|k| k.scale()),
-        ScaleLock::Chosen => Some(request.chosen_key.scale()),
-    };
-    let (low, high) = (
-        request.range.0.min(request.range.1),
-        request.range.0.max(request.range.1),
-    );
-    let filter = if scale.is_none() && low == 0 && high == 127 {
-        None
-    } else {
-        Some(PitchFilter { low, high, scale })
-    };
-    (filter, detected)
-}
-
 fn answer(
     request: &SuggestRequest,
     history: &History,
@@ -437,6 +289,7 @@ mod tests {
     use crate::generator::Style;
     use crate::phrase::TimeSignature;
     use crate::realtime::clock::Timeline;
+    use crate::params::{GeneratorChoice, ScaleLock};
     use crate::realtime::queues::CaptureEvent;
 
     fn request(now: f64, start: StartMode) -> SuggestRequest {
