@@ -33,8 +33,11 @@ def split_of(piece: str) -> str:
     return "train"
 
 
+DATA = HERE / "data"
+
+
 def load_extracted() -> list[dict]:
-    with gzip.open(CACHE / "melodies.jsonl.gz", "rt") as f:
+    with gzip.open(DATA / "melodies.jsonl.gz", "rt") as f:
         return [json.loads(line) for line in f]
 
 

@@ -179,7 +179,7 @@ def main() -> None:
     print(json.dumps(quantization))
     if quantization["ship"] == "int8":
         (data.CACHE / "continuo-melody-int8.onnx").replace(ONNX_PATH)
-    summary_path = data.CACHE / "extraction-summary.json"
+    summary_path = data.DATA / "extraction-summary.json"
     extra = {
         "parity": result,
         "quantization": quantization,

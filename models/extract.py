@@ -9,7 +9,7 @@ simultaneous notes keep the highest, overlaps are cut, meter changes are kept ba
 exact duplicates (same bars and notes) are removed, and melodies under 8 notes are dropped.
 
 Parsing is slow (~20 minutes on 2 cores), so every source file's result is cached under
-`cache/files/`; an interrupted run resumes. The combined result is `cache/melodies.jsonl.gz`.
+`cache/files/`; an interrupted run resumes. The combined result is `data/melodies.jsonl.gz`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / "cache"
+# The extracted melodies (5 MB, committed so training and tests need not parse the corpus again).
+DATA = HERE / "data"
 TICKS_PER_BEAT = 12
 MIN_NOTES = 8
 
@@ -205,7 +207,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="parse only the first N files (testing)")
+    parser.add_argument("--force", action="store_true", help="extract again even if data/ has a result")
     args = parser.parse_args()
+    if (DATA / "melodies.jsonl.gz").exists() and not args.force and not args.limit:
+        print("data/melodies.jsonl.gz exists (use --force to extract again)")
+        return
 
     jobs = list_sources()
     if args.limit:
@@ -240,8 +246,8 @@ def main() -> None:
                 continue
             seen.add(fingerprint)
             melodies.append(melody)
-    CACHE.mkdir(exist_ok=True)
-    with gzip.open(CACHE / "melodies.jsonl.gz", "wt") as out:
+    DATA.mkdir(exist_ok=True)
+    with gzip.open(DATA / "melodies.jsonl.gz", "wt") as out:
         for melody in melodies:
             out.write(json.dumps(melody) + "\n")
     by_style: dict[str, int] = {}
@@ -259,7 +265,7 @@ def main() -> None:
         "note_stats": stats,
         "seconds": round(time.time() - started),
     }
-    (CACHE / "extraction-summary.json").write_text(json.dumps(summary, indent=2))
+    (DATA / "extraction-summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
 
 
