@@ -229,9 +229,11 @@ impl Continuo {
                     if !bypass {
                         self.capture(time, timing, channel_number, key_number, 0);
                     }
-                    let was_passed = self.passed.is_sounding(channel_number, key_number);
-                    // Always let the note-off of a passed note through, whatever Thru is now.
-                    if (thru || bypass || was_passed) && context.try_send_event(event).is_ok() {
+                    // A passed note's note-off always follows it, whatever Thru is now; a note
+                    // that was never passed (Thru was off) gets no orphan note-off.
+                    if self.passed.is_sounding(channel_number, key_number)
+                        && context.try_send_event(event).is_ok()
+                    {
                         self.passed.note_off(channel_number, key_number);
                     }
                 } else if thru || bypass {

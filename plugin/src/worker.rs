@@ -287,9 +287,9 @@ pub fn click_suggest(shared: &Shared) {
 mod tests {
     use super::*;
     use crate::generator::Style;
+    use crate::params::{GeneratorChoice, ScaleLock};
     use crate::phrase::TimeSignature;
     use crate::realtime::clock::Timeline;
-    use crate::params::{GeneratorChoice, ScaleLock};
     use crate::realtime::queues::CaptureEvent;
 
     fn request(now: f64, start: StartMode) -> SuggestRequest {

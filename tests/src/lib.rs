@@ -149,6 +149,28 @@ impl Daw {
         }
     }
 
+    /// Deactivates and reactivates the plugin at another sample rate (as a host does when the
+    /// audio device changes).
+    pub fn reactivate(&mut self, sample_rate: f64) {
+        if let Some(processor) = self.processor.take() {
+            let stopped = processor.stop_processing();
+            self.instance.deactivate(stopped);
+        }
+        self.sample_rate = sample_rate;
+        let config = PluginAudioConfiguration {
+            sample_rate,
+            min_frames_count: 1,
+            max_frames_count: self.audio_in[0].len() as u32,
+        };
+        self.processor = Some(
+            self.instance
+                .activate(|_, _| (), config)
+                .expect("activate")
+                .start_processing()
+                .expect("start processing"),
+        );
+    }
+
     /// Samples per beat at the current tempo.
     pub fn samples_per_beat(&self) -> f64 {
         self.sample_rate * 60.0 / self.tempo

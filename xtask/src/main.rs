@@ -6,6 +6,7 @@
 //! - `cargo xtask install`: bundles and copies the plugin into `~/.clap` and `~/.vst3`.
 //! - `cargo xtask train [--steps N]`: creates `models/.venv` and runs corpus extraction, training,
 //!   evaluation and ONNX export (each step caches or checkpoints, so a rerun resumes).
+//! - `cargo xtask stress`: the stuck-note property test with 10,000 cases.
 //! - `cargo xtask test-models`: the model pipeline's Python tests (tokenizer and export parity)
 //!   in `models/.venv`.
 //! - `cargo xtask bundle continuo --release`: nice-plug-xtask's bundles, plus ONNX Runtime copied
@@ -33,6 +34,7 @@ fn main() -> Result<()> {
         Some("install") => install(),
         Some("train") => train(&args[1..]),
         Some("test-models") => test_models(),
+        Some("stress") => stress(),
         Some("fetch-runtime") => fetch_runtime().map(|path| println!("{}", path.display())),
         Some("bundle") => bundle(&args),
         _ => nice_plug_xtask::main_with_args("cargo xtask", args),
@@ -226,6 +228,20 @@ fn train(extra: &[String]) -> Result<()> {
         .arg("evaluate.py")
         .current_dir("models"))?;
     run(Command::new(&python).arg("export.py").current_dir("models"))
+}
+
+/// The stuck-note property test with 10,000 cases (a few hundred run in `cargo xtask test`).
+fn stress() -> Result<()> {
+    run(cargo()
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "continuo-host-tests",
+            "--test",
+            "stuck_notes",
+        ])
+        .env("PROPTEST_CASES", "10000"))
 }
 
 fn test_models() -> Result<()> {
