@@ -6,7 +6,7 @@
 //! - `cargo xtask install`: bundles and copies the plugin into `~/.clap` and `~/.vst3`.
 //! - `cargo xtask train [--steps N]`: creates `models/.venv` and runs corpus extraction, training,
 //!   evaluation and ONNX export (each step caches or checkpoints, so a rerun resumes).
-//! - `cargo xtask stress`: the stuck-note property test with 10,000 cases.
+//! - `cargo xtask stress`: the stuck-note property test with 10,000 cases, 32 instances at once.
 //! - `cargo xtask test-models`: the model pipeline's Python tests (tokenizer and export parity)
 //!   in `models/.venv`.
 //! - `cargo xtask bundle continuo --release`: nice-plug-xtask's bundles, plus ONNX Runtime copied
