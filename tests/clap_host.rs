@@ -381,3 +381,57 @@ fn the_neural_model_with_scale_lock_stays_in_c_major() {
     );
     assert_balanced(&events);
 }
+
+#[test]
+fn a_saved_project_restores_the_history_and_the_suggestion() {
+    // Session A: play the figure in and get the suggestion.
+    let mut a = Daw::new(512);
+    let mut events_a = a.run(TRIGGER_AT + 512, &played_input());
+    a.let_worker_answer();
+    events_a.extend(a.run(
+        600_000 - a.position,
+        &[(a.position, In::Param("suggest", 0.0))],
+    ));
+    let saved = a.save_state();
+    drop(a);
+    assert!(saved.len() > 100, "a real state, not an empty one");
+
+    // Session B: a fresh instance opens the project, plays nothing, and asks at the same moment:
+    // the restored history (and the restored parameters) give the same continuation.
+    let mut b = Daw::new(512);
+    b.load_state(&saved).expect("load");
+    b.let_worker_answer();
+    let mut events_b = b.run(TRIGGER_AT, &[]);
+    events_b.extend(b.run(512, &[(b.position, In::Param("suggest", 1.0))]));
+    b.let_worker_answer();
+    events_b.extend(b.run(
+        600_000 - b.position,
+        &[(b.position, In::Param("suggest", 0.0))],
+    ));
+    assert_eq!(
+        simplify(&phrase_events(&events_b)),
+        simplify(&phrase_events(&events_a))
+    );
+    assert_balanced(&events_b);
+}
+
+#[test]
+fn a_corrupted_state_never_crashes_and_the_plugin_still_answers() {
+    let mut daw = Daw::new(512);
+    for blob in [
+        &b""[..],
+        b"\x08\x00\x00\x00\x00\x00\x00\x00garbage!",
+        b"\xff\xff\xff\xff\xff\xff\xff\xff",
+        b"\x10\x00\x00\x00\x00\x00\x00\x00{\"fields\": 1234}",
+    ] {
+        let _ = daw.load_state(blob); // refused or ignored, never a crash
+    }
+    let mut events = daw.run(TRIGGER_AT + 512, &played_input());
+    daw.let_worker_answer();
+    events.extend(daw.run(
+        600_000 - daw.position,
+        &[(daw.position, In::Param("suggest", 0.0))],
+    ));
+    let at_120 = |beat: f64| (beat * 24_000.0).round() as u64;
+    assert_eq!(simplify(&phrase_events(&events)), expected(at_120));
+}

@@ -19,7 +19,7 @@ pub const HISTORY_BARS: f64 = 64.0;
 pub const MAX_NOTES: usize = 4096;
 
 /// A played note in beats.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlayedNote {
     pub beat: f64,
     pub length: f64,
@@ -28,7 +28,7 @@ pub struct PlayedNote {
 }
 
 /// A stretch of playing without a jump in time.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Segment {
     pub id: u32,
     pub timeline: Timeline,
@@ -99,6 +99,17 @@ impl History {
     pub fn clear(&mut self) {
         self.segments.clear();
         self.open.clear();
+    }
+
+    /// Replaces the history with saved segments. Their ids are moved to the top of the id range,
+    /// so that segments the audio thread numbers from now on never merge into them.
+    pub fn restore(&mut self, segments: Vec<Segment>) {
+        self.clear();
+        let count = segments.len().min(u16::MAX as usize) as u32;
+        for (i, mut segment) in segments.into_iter().take(count as usize).enumerate() {
+            segment.id = u32::MAX - count + i as u32;
+            self.segments.push_back(segment);
+        }
     }
 
     pub fn segments(&self) -> impl Iterator<Item = &Segment> {

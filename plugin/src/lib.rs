@@ -25,6 +25,7 @@ pub mod params;
 pub mod phrase;
 pub mod pianoroll;
 pub mod realtime;
+pub mod session;
 pub mod tokens;
 pub mod worker;
 
@@ -349,7 +350,12 @@ impl Plugin for Continuo {
     ) -> bool {
         self.sample_rate = buffer_config.sample_rate;
         if let Some((queues, commands)) = self.pending_worker.take() {
-            match Worker::spawn(queues, commands, self.shared.clone()) {
+            match Worker::spawn(
+                queues,
+                commands,
+                self.shared.clone(),
+                self.params.session.clone(),
+            ) {
                 Ok(worker) => self.worker = Some(worker),
                 Err(error) => {
                     nice_error!("Continuo could not start its worker thread: {error}");

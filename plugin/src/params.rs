@@ -9,6 +9,7 @@ use nice_plug_egui::EguiEditorState;
 use std::sync::Arc;
 
 use crate::generator::Style;
+use crate::session::SessionStore;
 
 /// When a new phrase starts playing.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +133,10 @@ pub struct ContinuoParams {
     /// does not implement persistence; the full editor will store its size itself.)
     pub editor_state: Arc<EguiEditorState>,
 
+    /// History and suggestions, saved with the host project (see `session.rs`).
+    #[persist = "session"]
+    pub session: Arc<SessionStore>,
+
     /// A trigger: a rising edge (from automation or a controller) asks for a continuation. The
     /// editor's button does not toggle this parameter; it bumps a counter the audio thread watches,
     /// so that a click shorter than one audio block is never lost.
@@ -203,6 +208,7 @@ impl Default for ContinuoParams {
     fn default() -> Self {
         Self {
             editor_state: crate::editor::default_state(),
+            session: Arc::new(SessionStore::default()),
             suggest: BoolParam::new("Suggest", false).with_value_to_string(Arc::new(|on| {
                 if on { "Trigger" } else { "Idle" }.to_string()
             })),

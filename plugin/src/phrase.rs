@@ -7,7 +7,7 @@
 pub const TICKS_PER_BEAT: u32 = 12;
 
 /// A time signature as the host reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TimeSignature {
     pub numerator: u8,
     pub denominator: u8,
@@ -48,7 +48,7 @@ impl TimeSignature {
 }
 
 /// One note of a melody, in ticks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Note {
     /// Onset in ticks from the phrase's (or melody's) origin.
     pub start: u32,
@@ -67,7 +67,7 @@ impl Note {
 }
 
 /// A generated continuation: a monophonic line that fills exactly `length_ticks`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Phrase {
     /// Notes sorted by onset, non-overlapping, all inside `0..length_ticks`.
     pub notes: Vec<Note>,

@@ -21,9 +21,10 @@ use crate::history::History;
 use crate::key::Key;
 use crate::params::StartMode;
 use crate::phrase::{Phrase, TICKS_PER_BEAT};
-use crate::realtime::clock::next_grid_line;
+use crate::realtime::clock::{next_grid_line, Timeline};
 use crate::realtime::player::PlaybackPhrase;
 use crate::realtime::queues::{SuggestRequest, WorkerEnds};
+use crate::session::{SavedSession, SessionStore, SESSION_VERSION};
 
 /// How often the worker looks at the audio thread's queues.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(2);
@@ -83,12 +84,13 @@ impl Worker {
         queues: WorkerEnds,
         commands: Receiver<Command>,
         shared: Arc<Shared>,
+        session: Arc<SessionStore>,
     ) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = stop.clone();
         let thread = std::thread::Builder::new()
             .name("continuo-worker".into())
-            .spawn(move || run(queues, commands, shared, thread_stop))?;
+            .spawn(move || run(queues, commands, shared, session, thread_stop))?;
         Ok(Self {
             stop,
             thread: Some(thread),
@@ -109,9 +111,12 @@ fn run(
     mut queues: WorkerEnds,
     commands: Receiver<Command>,
     shared: Arc<Shared>,
+    session: Arc<SessionStore>,
     stop: Arc<AtomicBool>,
 ) {
     let mut history = History::default();
+    // Session loads seen so far; a host load before activation is picked up on the first pass.
+    let mut loads_seen = 0;
     // Loading the model takes a moment: in the background, never in activate() or process().
     let mut engine = Engine::load();
     let mut status_published = false;
@@ -120,9 +125,14 @@ fn run(
             Ok(Command::ClearHistory) => {
                 history.clear();
                 publish_history(&shared, &history);
+                save_session(&session, &history, &shared);
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if session.loads() != loads_seen {
+            loads_seen = session.loads();
+            restore_session(&session, &mut history, &mut queues, &shared);
         }
         // Free what the audio thread handed back.
         while queues.garbage.try_pop().is_some() {}
@@ -135,8 +145,13 @@ fn run(
         if captured {
             publish_history(&shared, &history);
         }
+        let mut answered = false;
         while let Some(request) = queues.requests.try_pop() {
             answer(&request, &history, &mut engine, &mut queues, &shared);
+            answered = true;
+        }
+        if captured || answered {
+            save_session(&session, &history, &shared);
         }
         if !status_published && engine.is_loaded() {
             let (generator, fallback) = (engine.describe(), engine.unavailable());
@@ -148,6 +163,57 @@ fn run(
         if stop.load(Ordering::Acquire) {
             break;
         }
+    }
+}
+
+/// Copies the history and the last suggestion into the persisted session.
+fn save_session(session: &SessionStore, history: &History, shared: &Shared) {
+    let variations = shared
+        .status
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .variations
+        .clone();
+    session.update(SavedSession {
+        version: SESSION_VERSION,
+        segments: history.segments().cloned().collect(),
+        variations,
+        chosen: 0,
+    });
+}
+
+/// Restores what the host loaded: the history, and the suggestion (ready to play when Play
+/// mode is switched on, not started by itself).
+fn restore_session(
+    session: &SessionStore,
+    history: &mut History,
+    queues: &mut WorkerEnds,
+    shared: &Shared,
+) {
+    let saved = session.snapshot();
+    if saved.version != SESSION_VERSION {
+        let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
+        status.error = Some(format!(
+            "The saved session is from another version of Continuo (format {}), so it was not restored.",
+            saved.version
+        ));
+        return;
+    }
+    history.restore(saved.segments);
+    publish_history(shared, history);
+    let chosen = saved.variations.get(saved.chosen).cloned();
+    let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
+    status.variations = saved.variations;
+    status.error = None;
+    if let Some(phrase) = chosen {
+        if phrase.validate().is_err() {
+            status.error = Some("The saved suggestion was damaged and was not restored.".into());
+            return;
+        }
+        let mut playback = PlaybackPhrase::new(&phrase, 0.0, Timeline::Host, 1.0, 0);
+        playback.autoplay = false;
+        let _ = queues.phrases.try_push(Box::new(playback));
+        status.last_phrase = Some((phrase, 0.0));
     }
 }
 

@@ -5,6 +5,7 @@
 use std::ffi::CStr;
 use std::path::PathBuf;
 
+use clack_extensions::state::PluginState;
 use clack_host::events::event_types::{
     MidiEvent, NoteOffEvent, NoteOnEvent, ParamValueEvent, TransportEvent, TransportFlags,
 };
@@ -169,6 +170,28 @@ impl Daw {
                 .start_processing()
                 .expect("start processing"),
         );
+    }
+
+    /// The plugin's state as a host saves it with a project.
+    pub fn save_state(&mut self) -> Vec<u8> {
+        let mut handle = self.instance.plugin_handle();
+        let state: PluginState = handle
+            .get_extension()
+            .expect("the plugin has the state extension");
+        let mut bytes = Vec::new();
+        state.save(&mut handle, &mut bytes).expect("save state");
+        bytes
+    }
+
+    /// Loads a saved state, as a host does when it opens a project.
+    pub fn load_state(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let mut handle = self.instance.plugin_handle();
+        let state: PluginState = handle
+            .get_extension()
+            .expect("the plugin has the state extension");
+        state
+            .load(&mut handle, &mut std::io::Cursor::new(bytes))
+            .map_err(|e| format!("{e:?}"))
     }
 
     /// Samples per beat at the current tempo.

@@ -11,7 +11,7 @@ use crate::phrase::TimeSignature;
 pub const DEFAULT_TEMPO: f64 = 120.0;
 
 /// Which clock a beat position belongs to. Positions on different timelines cannot be compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Timeline {
     /// The host's song position while its transport plays.
     Host,

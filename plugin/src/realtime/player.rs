@@ -41,6 +41,9 @@ pub struct PlaybackPhrase {
     pub realign_step: f64,
     /// The request this phrase answers (shown in the GUI, used by tests).
     pub request_id: u64,
+    /// Whether it starts playing when it arrives (a suggestion restored from a saved project
+    /// waits for Play mode instead).
+    pub autoplay: bool,
 }
 
 impl PlaybackPhrase {
@@ -78,6 +81,7 @@ impl PlaybackPhrase {
                 1.0
             },
             request_id,
+            autoplay: true,
         }
     }
 }
@@ -158,8 +162,12 @@ impl Player {
         } else {
             time.next_bar_at_or_after(time.start_beat)
         };
+        let autoplay = phrase.autoplay;
         let old = self.phrase.replace(phrase);
         self.arm_at(anchor);
+        if !autoplay {
+            self.armed = false;
+        }
         old
     }
 
