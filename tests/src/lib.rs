@@ -179,7 +179,7 @@ impl Daw {
             .get_extension()
             .expect("the plugin has the state extension");
         let mut bytes = Vec::new();
-        state.save(&mut handle, &mut bytes).expect("save state");
+        state.save(&handle, &mut bytes).expect("save state");
         bytes
     }
 
@@ -190,7 +190,7 @@ impl Daw {
             .get_extension()
             .expect("the plugin has the state extension");
         state
-            .load(&mut handle, &mut std::io::Cursor::new(bytes))
+            .load(&handle, &mut std::io::Cursor::new(bytes))
             .map_err(|e| format!("{e:?}"))
     }
 
