@@ -174,7 +174,7 @@ impl Daw {
 
     /// The plugin's state as a host saves it with a project.
     pub fn save_state(&mut self) -> Vec<u8> {
-        let mut handle = self.instance.plugin_handle();
+        let handle = self.instance.plugin_handle();
         let state: PluginState = handle
             .get_extension()
             .expect("the plugin has the state extension");
@@ -185,7 +185,7 @@ impl Daw {
 
     /// Loads a saved state, as a host does when it opens a project.
     pub fn load_state(&mut self, bytes: &[u8]) -> Result<(), String> {
-        let mut handle = self.instance.plugin_handle();
+        let handle = self.instance.plugin_handle();
         let state: PluginState = handle
             .get_extension()
             .expect("the plugin has the state extension");
