@@ -25,6 +25,7 @@ pub mod params;
 pub mod phrase;
 pub mod pianoroll;
 pub mod realtime;
+pub mod score;
 pub mod session;
 pub mod tokens;
 pub mod worker;

@@ -20,8 +20,9 @@ use continuo::midi_file::{self, TrackOut};
 use continuo::neural::NeuralGenerator;
 use continuo::params::{MAX_LENGTH_BARS, MAX_TEMPERATURE, MIN_TEMPERATURE};
 use continuo::pianoroll;
+use continuo::score;
 
-const USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--seed X] [--track K] [--generator neural|markov] -o OUT.mid";
+const USAGE: &str = "usage: continuo score IN.mid --prompt-bars M [--generator neural|markov] [--style S] [--track K]\n       continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--seed X] [--track K] [--generator neural|markov] -o OUT.mid";
 
 /// Which generator the user asked for.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -217,10 +218,81 @@ fn run_continue(args: ContinueArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// `continuo score IN.mid --prompt-bars M [--generator neural|markov] [--style S] [--track K]`:
+/// the teacher-forced NLL of the bars after M, as one JSON object.
+fn run_score(mut args: impl Iterator<Item = String>) -> Result<(), String> {
+    let mut input = None;
+    let mut prompt_bars = None;
+    let mut generator = "neural".to_string();
+    let mut style = Style::Auto;
+    let mut track = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--prompt-bars" => {
+                prompt_bars = Some(parse_number::<u32>("--prompt-bars", args.next())?)
+            }
+            "--generator" => generator = args.next().ok_or("--generator needs a value")?,
+            "--style" => {
+                let name = args.next().ok_or("--style needs a value")?;
+                style = Style::from_id(&name).ok_or_else(|| format!("unknown style '{name}'"))?;
+            }
+            "--track" => track = Some(parse_number("--track", args.next())?),
+            flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
+            path if input.is_none() => input = Some(PathBuf::from(path)),
+            extra => return Err(format!("unexpected argument '{extra}'")),
+        }
+    }
+    let input = input.ok_or("an input .mid file is required")?;
+    let prompt_bars = prompt_bars.ok_or("--prompt-bars is required")?;
+    if prompt_bars == 0 {
+        return Err("--prompt-bars must be at least 1".into());
+    }
+    let imported =
+        midi_file::read_file(&input, track).map_err(|e| format!("{}: {e}", input.display()))?;
+    let bars = imported.bars();
+    if prompt_bars >= bars {
+        return Err(format!(
+            "{}: the melody has {bars} bars, so nothing follows --prompt-bars {prompt_bars}",
+            input.display()
+        ));
+    }
+    let melody = &imported.melody;
+    let score = match generator.as_str() {
+        "markov" => score::markov(melody, prompt_bars * melody.time_signature.bar_ticks()),
+        "neural" => {
+            let mut neural = NeuralGenerator::load().map_err(|why| why.to_string())?;
+            score::neural(&mut neural, melody, prompt_bars, style)?
+        }
+        other => {
+            return Err(format!(
+                "--generator expects neural or markov, got '{other}'"
+            ))
+        }
+    }
+    .ok_or_else(|| {
+        format!(
+            "{}: no notes to score after bar {prompt_bars}",
+            input.display()
+        )
+    })?;
+    let number = |x: Option<f64>| x.map_or("null".to_string(), |v| format!("{v:.6}"));
+    println!(
+        "{{\"file\": {:?}, \"generator\": {:?}, \"prompt_bars\": {prompt_bars}, \"notes\": {}, \"tokens\": {}, \"nll_per_note\": {:.6}, \"nll_per_token\": {}}}",
+        input.display().to_string(),
+        generator,
+        score.notes,
+        score.tokens.map_or("null".to_string(), |t| t.to_string()),
+        score.nll_per_note,
+        number(score.nll_per_token),
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let result = match args.next().as_deref() {
         Some("continue") => parse_continue(args).and_then(run_continue),
+        Some("score") => run_score(args),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

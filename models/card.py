@@ -1,0 +1,163 @@
+"""Writes README.md, the model card, from the results files (eval.json, eval-val.json,
+continuo-melody.json, data/extraction-summary.json, cache/train-log.jsonl)."""
+
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+STYLES = ["folk", "celtic", "chorale", "renaissance", "chinese-folk"]
+
+
+def table(result: dict) -> str:
+    styles = ["all"] + [s for s in STYLES if s in result["notes_scored"]]
+    lines = [
+        "| nats per note | " + " | ".join(styles) + " |",
+        "|---|" + "---|" * len(styles),
+    ]
+    names = {
+        "neural": "**neural model**",
+        "markov": "Markov, orders 0–4 (Continuator-style)",
+        "unigram": "unigram",
+        "uniform": "uniform",
+    }
+    for key, name in names.items():
+        row = result["nll_per_note"][key]
+        lines.append(f"| {name} | " + " | ".join(f"{row[s]:.3f}" for s in styles) + " |")
+    row = result["neural_nll_per_token"]
+    lines.append("| neural model, nats per token | " + " | ".join(f"{row[s]:.3f}" for s in styles) + " |")
+    lines.append("| notes scored | " + " | ".join(f"{result['notes_scored'][s]:,}" for s in styles) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    meta = json.loads((HERE / "continuo-melody.json").read_text())
+    test = json.loads((HERE / "eval.json").read_text())
+    val = json.loads((HERE / "eval-val.json").read_text())
+    data = json.loads((HERE / "data" / "extraction-summary.json").read_text())
+    log_path = HERE / "cache" / "train-log.jsonl"
+    log = [json.loads(l) for l in log_path.read_text().splitlines()] if log_path.exists() else []
+    import data as corpus
+
+    built = corpus.build(write_split_lists=False)
+    counts = {k: len(v) for k, v in built["melodies"].items()}
+    dropped = built["dropped"]
+    q = meta["quantization"]
+    arch = meta["architecture"]
+    training = meta.get("training", {})
+    minutes = training.get("seconds", 0) / 60
+    args = training.get("args", {})
+    steps = training.get("step", 0)
+    tokens_seen = steps * args.get("batch", 16) * arch["context"]
+    neural_all = test["nll_per_note"]["neural"]["all"]
+    markov_all = test["nll_per_note"]["markov"]["all"]
+    curve = "\n".join(
+        f"| {r['step']} | {r['seconds'] / 60:.0f} | {r['val_loss']:.4f} |" for r in log
+    )
+    card = f"""# continuo-melody — model card
+
+Continuo's melody model: a small decoder-only transformer that continues a monophonic melody in
+musical time, trained by this project on the corpus that ships with `music21`. The plugin runs
+it with ONNX Runtime (`continuo-melody.onnx`, metadata in `continuo-melody.json`); the token
+format is specified in `TOKENS.md`.
+
+## Reproduce
+
+```sh
+cargo xtask train        # venv + extraction (cached in data/) + training + evaluation + export
+cargo xtask test-models  # tokenizer, extraction-rule and export-parity tests (needs the venv)
+python card.py           # this file, from the results
+```
+
+Training checkpoints every 5 minutes to `cache/checkpoint.pt`; rerunning resumes. Seed
+{args.get('seed', 'n/a')}. Requirements are pinned in `requirements.txt` (torch 2.15.0 from PyPI, CPU).
+
+## Data
+
+`music21` 10.5.1's bundled corpus, one melody per tune (Essen, Celtic collections) or per voice
+(Bach chorales, Renaissance polyphony). Extraction (`extract.py`): chords reduced to the top note,
+ties merged, grace notes dropped ({data['note_stats']['grace']:,}), pickups placed at the end of
+bar 0, meter changes kept bar by bar, exact duplicates removed ({data['duplicates_removed']}),
+melodies under 8 notes dropped. {data['melodies']:,} melodies, {sum(data['notes_by_style'].values()):,} notes;
+{100 * (1 - data['note_stats']['off_grid'] / data['note_stats']['notes']):.2f} % of notes were exactly on the
+12-per-beat grid (the rest are rounded). Parsing took {data['seconds'] / 60:.0f} minutes on 2 cores.
+
+| style | sources | melodies | notes |
+|---|---|---|---|
+| folk | Essen Folksong Collection (European) | {data['melodies_by_style']['folk']:,} | {data['notes_by_style']['folk']:,} |
+| celtic | O'Neill's 1850, Aird's Airs, Ryan's Mammoth, misc. fife and minstrelsy | {data['melodies_by_style']['celtic']:,} | {data['notes_by_style']['celtic']:,} |
+| chorale | Bach chorales, four voices | {data['melodies_by_style']['chorale']:,} | {data['notes_by_style']['chorale']:,} |
+| renaissance | Palestrina, Josquin, Ciconia, Trecento, Luca, Lusitano | {data['melodies_by_style']['renaissance']:,} | {data['notes_by_style']['renaissance']:,} |
+| chinese-folk | Essen Folksong Collection (Han) | {data['melodies_by_style']['chinese-folk']:,} | {data['notes_by_style']['chinese-folk']:,} |
+
+Licences: music21's corpus is distributed "with the permission of the encoders … where permitted
+under United States copyright law"; some encodings may not be used commercially (see the licence
+files in `music21/corpus/`); the legal status of the Essen collection is stated there as unclear.
+The works themselves are public domain.
+
+Split by piece (a tune, or every voice of one chorale or mass movement), deterministic:
+sha1(piece) mod 100 < 5 → test, < 10 → validation, else train. The test and validation pieces are
+listed in `splits/`; the test split was never trained on or used for choices. Train
+{counts['train']:,}, validation {counts['val']:,}, test {counts['test']:,} melodies ({dropped} more were
+dropped for meters outside the vocabulary or too few notes on the grid).
+Training windows start at random bars with the `STYLE TS` header and are transposed by a random
+−6…+6 semitones (within MIDI 21–108), so the model works in every key.
+
+## Model
+
+{arch['kind']}: {arch['layers']} layers, d_model {arch['d_model']}, {arch['heads']} heads,
+feed-forward {arch['d_ff']}, context {arch['context']} tokens, vocabulary {arch['vocab_size']};
+{meta['parameters']:,} parameters. Exported with an explicit KV cache (inputs `tokens`,
+`past_key`, `past_value`; outputs `logits`, `present_key`, `present_value`); sampling happens in
+Rust. Parity with torch: max |Δlogit| {meta['parity']['full_max_abs_diff']:.1e} for a full pass and
+{meta['parity']['incremental_max_abs_diff']:.1e} token by token (limit 1e-4).
+
+Training: {steps:,} steps of {args.get('batch', 16)} × {arch['context']} packed tokens
+({tokens_seen / 1e6:.1f} M tokens, about {tokens_seen / 5.16e6:.1f} epochs), AdamW (lr {args.get('lr')},
+warm-up then cosine to 10 %), bf16 autocast, dropout 0.1, {minutes:.0f} minutes on the 2-core
+CPU machine (~5,000 tokens/s).
+
+| step | minutes | validation nats/token |
+|---|---|---|
+{curve}
+
+Dynamic int8 quantization was measured on {q['validation_melodies']} validation melodies: fp32
+{q['fp32']['nll_per_note']:.4f} nats/note ({q['fp32']['bytes'] / 1e6:.1f} MB), int8
+{q['int8']['nll_per_note']:.4f} nats/note ({q['int8']['bytes'] / 1e6:.1f} MB), a
+{100 * q['int8_relative_nll_increase']:+.2f} % change; the rule was to ship int8 only under +0.5 %:
+**{q['ship']} ships** ({meta['bytes'] / 1e6:.1f} MB).
+
+## Results
+
+Negative log-likelihood of each note given the notes before it (the first note of each melody
+is left out for every model), on the held-out splits. The neural model's per-note figure is the
+sum over a note's tokens (BAR, POS, PITCH, DUR); the baselines, trained on the same train split,
+score the same events as (interval, inter-onset interval, duration) steps: the Markov model with
+orders 0–4 and Witten–Bell interpolation (the Continuator's idea, as a proper probability
+model), the unigram of those steps, and uniform over them. Lower is better.
+
+### Test split
+
+{table(test)}
+
+### Validation split
+
+{table(val)}
+
+On the test split the neural model needs {neural_all:.2f} nats per note against the Markov
+model's {markov_all:.2f}: {'a clear win' if neural_all < markov_all * 0.9 else 'not the clear win that was required'}
+({100 * (1 - neural_all / markov_all):.0f} % fewer nats per note).
+
+## Intended use and limits
+
+For suggesting continuations of monophonic melodies inside Continuo. It knows five historical
+styles of Western and Chinese folk and art music from one corpus; it has never seen jazz, pop or
+modern rhythms, polyphony or dynamics (velocity is not modelled; the plugin reuses the player's).
+Notes longer than 192 ticks (four whole beats of a 4/4 bar) are clamped; meters are limited to
+n/d with n ≤ 12 and d ∈ {{1, 2, 4, 8, 16}}.
+"""
+    (HERE / "README.md").write_text(card)
+    print("wrote README.md")
+
+
+if __name__ == "__main__":
+    main()

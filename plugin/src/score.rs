@@ -1,0 +1,247 @@
+//! Teacher-forced scoring: how likely a generator finds the bars of a melody after its first M
+//! bars, in nats per note (and per token for the neural model). Lower is better.
+//!
+//! - Neural: the melody's tokens (`BOS STYLE TS BAR …`) through the model in one pass; the NLL of
+//!   every token from the BAR that opens bar M on.
+//! - Markov: as the plugin uses it, a Continuator learnt from the first M bars (the "player's
+//!   history"): a variable-order model (orders 0–4) over (interval, inter-onset interval,
+//!   duration) steps with Witten–Bell interpolation, backed off to uniform over those steps, so
+//!   every note has a probability.
+
+use std::collections::HashMap;
+
+use crate::generator::{Melody, Style};
+use crate::neural::NeuralGenerator;
+use crate::phrase::{Note, TimeSignature};
+use crate::tokens::{self, TokenMelody};
+
+/// Longest context of the Markov scorer.
+const ORDER: usize = 4;
+/// The step alphabet the uniform base spreads over: intervals −127…127, inter-onset intervals
+/// up to 768 ticks, durations up to 192 ticks.
+const UNIFORM_STEPS: f64 = 255.0 * 768.0 * 192.0;
+
+/// The result of scoring.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Score {
+    pub notes: usize,
+    /// Tokens scored (neural only).
+    pub tokens: Option<usize>,
+    pub nll_per_note: f64,
+    pub nll_per_token: Option<f64>,
+}
+
+type Step = (i32, u32, u32);
+
+fn steps(notes: &[Note]) -> Vec<Step> {
+    notes
+        .windows(2)
+        .map(|p| {
+            (
+                p[1].pitch as i32 - p[0].pitch as i32,
+                (p[1].start - p[0].start).min(768),
+                p[1].duration.min(192),
+            )
+        })
+        .collect()
+}
+
+/// Witten–Bell interpolated variable-order counts over steps.
+struct WittenBell {
+    counts: HashMap<Vec<Step>, HashMap<Step, u32>>,
+}
+
+impl WittenBell {
+    fn learn(sequence: &[Step]) -> Self {
+        let mut counts: HashMap<Vec<Step>, HashMap<Step, u32>> = HashMap::new();
+        for j in 0..sequence.len() {
+            for k in 0..=ORDER.min(j) {
+                *counts
+                    .entry(sequence[j - k..j].to_vec())
+                    .or_default()
+                    .entry(sequence[j])
+                    .or_default() += 1;
+            }
+        }
+        Self { counts }
+    }
+
+    fn probability(&self, context: &[Step], step: Step) -> f64 {
+        let mut p = 1.0 / UNIFORM_STEPS;
+        for k in 0..=ORDER.min(context.len()) {
+            let Some(counts) = self.counts.get(&context[context.len() - k..]) else {
+                break;
+            };
+            let total: u32 = counts.values().sum();
+            let distinct = counts.len() as f64;
+            let seen = counts.get(&step).copied().unwrap_or(0) as f64;
+            p = (seen + distinct * p) / (total as f64 + distinct);
+        }
+        p
+    }
+}
+
+/// Scores the notes starting at or after `prompt_ticks` with a Markov model learnt from the
+/// notes before it.
+pub fn markov(melody: &Melody, prompt_ticks: u32) -> Option<Score> {
+    let all = steps(&melody.notes);
+    // Step j leads to note j + 1.
+    let first_scored = melody.notes.iter().position(|n| n.start >= prompt_ticks)?;
+    if first_scored == 0 {
+        return None; // nothing to learn from
+    }
+    let model = WittenBell::learn(&all[..first_scored - 1]);
+    let mut total = 0.0;
+    for j in first_scored - 1..all.len() {
+        let context = &all[j.saturating_sub(ORDER)..j];
+        total -= model.probability(context, all[j]).ln();
+    }
+    let notes = all.len() + 1 - first_scored;
+    Some(Score {
+        notes,
+        tokens: None,
+        nll_per_note: total / notes as f64,
+        nll_per_token: None,
+    })
+}
+
+/// Scores the bars from `prompt_bars` on with the neural model, in one pass of at most the
+/// model's context (the earliest bars of the prompt are dropped to fit).
+pub fn neural(
+    generator: &mut NeuralGenerator,
+    melody: &Melody,
+    prompt_bars: u32,
+    style: Style,
+) -> Result<Option<Score>, String> {
+    let ts: TimeSignature = melody.time_signature;
+    let style = if style == Style::Auto {
+        Style::Folk
+    } else {
+        style
+    };
+    let token_melody = TokenMelody {
+        style,
+        meters: vec![(0, ts)],
+        notes: melody
+            .notes
+            .iter()
+            .map(|n| Note {
+                duration: n.duration.clamp(1, tokens::MAX_DURATION),
+                ..*n
+            })
+            .collect(),
+    };
+    let all = tokens::encode(&token_melody, true, false).map_err(|e| e.to_string())?;
+    // Index of the BAR token that opens bar `prompt_bars`.
+    let bars: Vec<usize> = all
+        .iter()
+        .enumerate()
+        .filter(|(_, &t)| t == tokens::BAR)
+        .map(|(i, _)| i)
+        .collect();
+    let Some(&start) = bars.get(prompt_bars as usize) else {
+        return Ok(None);
+    };
+    let context = generator.architecture().context;
+    // Drop the earliest bars (keeping the STYLE TS header) until everything fits.
+    let mut first_bar = 0;
+    while first_bar + 1 < bars.len()
+        && bars[first_bar] < start
+        && all.len() - bars[first_bar] + 2 > context
+    {
+        first_bar += 1;
+    }
+    let (window, start_in_window) = if first_bar == 0 {
+        (all.clone(), start)
+    } else {
+        let mut window = vec![all[1], all[2]];
+        window.extend_from_slice(&all[bars[first_bar]..]);
+        (window, start - bars[first_bar] + 2)
+    };
+    let mut window = window;
+    window.truncate(context);
+    let log_probs = generator.token_log_probs(&window)?;
+    // log_probs[i - 1] is the log-probability of window[i].
+    let scored = &log_probs[start_in_window.saturating_sub(1).min(log_probs.len())..];
+    let total: f64 = -scored.iter().sum::<f64>();
+    let tokens = scored.len();
+    // Notes whose PITCH token was scored (a melody longer than the context is cut at its end).
+    let scored_notes = window[window.len() - tokens..]
+        .iter()
+        .filter(|&&t| (tokens::PITCH_BASE..tokens::DUR_BASE).contains(&t))
+        .count();
+    if scored_notes == 0 || tokens == 0 {
+        return Ok(None);
+    }
+    Ok(Some(Score {
+        notes: scored_notes,
+        tokens: Some(tokens),
+        nll_per_note: total / scored_notes as f64,
+        nll_per_token: Some(total / tokens as f64),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn melody(pitches: &[u8]) -> Melody {
+        Melody {
+            notes: pitches
+                .iter()
+                .enumerate()
+                .map(|(i, &pitch)| Note {
+                    start: i as u32 * 12,
+                    duration: 12,
+                    pitch,
+                    velocity: 90,
+                })
+                .collect(),
+            time_signature: TimeSignature::default(),
+        }
+    }
+
+    #[test]
+    fn the_neural_model_prefers_a_coherent_continuation() {
+        let mut generator = match NeuralGenerator::load() {
+            Ok(g) => g,
+            Err(why) => panic!("{why} (run the tests with `cargo xtask test`, which provides it)"),
+        };
+        let figure = [60u8, 62, 64, 65, 67, 65, 64, 62];
+        let repeated: Vec<u8> = figure.iter().cycle().take(32).copied().collect();
+        let mut scrambled = repeated[..16].to_vec();
+        scrambled.extend([
+            71u8, 49, 80, 55, 66, 73, 50, 77, 61, 70, 58, 75, 52, 68, 63, 79,
+        ]);
+        let a = neural(&mut generator, &melody(&repeated), 4, Style::Folk)
+            .unwrap()
+            .unwrap();
+        let b = neural(&mut generator, &melody(&scrambled), 4, Style::Folk)
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.notes, 16);
+        assert_eq!(a.tokens, b.tokens);
+        assert!(a.nll_per_note < b.nll_per_note, "{a:?} vs {b:?}");
+        assert!(neural(&mut generator, &melody(&repeated), 99, Style::Folk)
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn markov_finds_repetition_likely_and_novelty_unlikely() {
+        let figure = [60u8, 62, 64, 65, 67, 65, 64, 62];
+        let repeated: Vec<u8> = figure.iter().cycle().take(32).copied().collect();
+        let mut novel = repeated[..16].to_vec();
+        novel.extend([
+            71u8, 49, 80, 55, 66, 73, 50, 77, 61, 70, 58, 75, 52, 68, 63, 79,
+        ]);
+        let a = markov(&melody(&repeated), 4 * 48).unwrap();
+        let b = markov(&melody(&novel), 4 * 48).unwrap();
+        assert_eq!(a.notes, 16);
+        assert!(a.nll_per_note < 1.0, "{a:?}");
+        assert!(b.nll_per_note > 10.0, "{b:?}");
+        // Never infinite: the uniform base gives every step a probability.
+        assert!(b.nll_per_note.is_finite() && b.nll_per_note < 2.0 * UNIFORM_STEPS.ln());
+        assert!(markov(&melody(&repeated), 0).is_none());
+    }
+}
