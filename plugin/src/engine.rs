@@ -128,6 +128,20 @@ impl Engine {
     }
 }
 
+impl Drop for Engine {
+    /// The loader thread runs code from the plugin binary: it must finish before the binary can
+    /// be unloaded (a host may destroy an instance right after creating it; a detached loader
+    /// would then crash the host).
+    fn drop(&mut self) {
+        if let Neural::Loading(handle) = std::mem::replace(
+            &mut self.neural,
+            Neural::Ready(Err(Unavailable(String::new()))),
+        ) {
+            let _ = handle.join();
+        }
+    }
+}
+
 /// The pitch filter a request asks for: its range, and a scale when locked.
 pub fn pitch_filter(
     request: &SuggestRequest,

@@ -209,9 +209,7 @@ impl Default for ContinuoParams {
         Self {
             editor_state: crate::editor::default_state(),
             session: Arc::new(SessionStore::default()),
-            suggest: BoolParam::new("Suggest", false).with_value_to_string(Arc::new(|on| {
-                if on { "Trigger" } else { "Idle" }.to_string()
-            })),
+            suggest: BoolParam::new("Suggest", false),
             length_bars: IntParam::new(
                 "Length",
                 4,
@@ -253,9 +251,15 @@ impl Default for ContinuoParams {
             key: EnumParam::new("Key", Tonic::C),
             mode: EnumParam::new("Mode", KeyMode::Major),
             range_low: IntParam::new("Lowest note", 36, IntRange::Linear { min: 0, max: 127 })
-                .with_value_to_string(Arc::new(|key| crate::pianoroll::key_name(key as u8))),
+                .with_value_to_string(Arc::new(|key| crate::pianoroll::key_name(key as u8)))
+                .with_string_to_value(Arc::new(|text| {
+                    crate::pianoroll::parse_key_name(text).map(i32::from)
+                })),
             range_high: IntParam::new("Highest note", 96, IntRange::Linear { min: 0, max: 127 })
-                .with_value_to_string(Arc::new(|key| crate::pianoroll::key_name(key as u8))),
+                .with_value_to_string(Arc::new(|key| crate::pianoroll::key_name(key as u8)))
+                .with_string_to_value(Arc::new(|text| {
+                    crate::pianoroll::parse_key_name(text).map(i32::from)
+                })),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
         }
     }

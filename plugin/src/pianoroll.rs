@@ -14,6 +14,39 @@ pub fn key_name(key: u8) -> String {
     format!("{}{}", NOTE_NAMES[(key % 12) as usize], key as i32 / 12 - 1)
 }
 
+/// Parses a key name such as "C4", "F#3", "Eb5" or "A#-1", or a plain MIDI number.
+pub fn parse_key_name(text: &str) -> Option<u8> {
+    let text = text.trim();
+    if let Ok(number) = text.parse::<u8>() {
+        return (number <= 127).then_some(number);
+    }
+    let mut chars = text.chars();
+    let letter = chars.next()?.to_ascii_uppercase();
+    let mut pitch_class: i32 = match letter {
+        'C' => 0,
+        'D' => 2,
+        'E' => 4,
+        'F' => 5,
+        'G' => 7,
+        'A' => 9,
+        'B' => 11,
+        _ => return None,
+    };
+    let rest: String = chars.collect();
+    let octave_text = if let Some(r) = rest.strip_prefix('#') {
+        pitch_class += 1;
+        r
+    } else if let Some(r) = rest.strip_prefix('b') {
+        pitch_class -= 1;
+        r
+    } else {
+        rest.as_str()
+    };
+    let octave: i32 = octave_text.parse().ok()?;
+    let key = (octave + 1) * 12 + pitch_class;
+    (0..=127).contains(&key).then_some(key as u8)
+}
+
 /// Renders `notes` over `length_ticks`. A note's onset is drawn `#` and its sustain `=`.
 pub fn render(notes: &[Note], length_ticks: u32, time_signature: TimeSignature) -> String {
     let Some(low) = notes.iter().map(|n| n.pitch).min() else {
@@ -72,6 +105,14 @@ mod tests {
         );
         assert_eq!(key_name(60), "C4");
         assert_eq!(key_name(21), "A0");
+        for key in 0..=127u8 {
+            assert_eq!(parse_key_name(&key_name(key)), Some(key));
+        }
+        assert_eq!(parse_key_name("Eb4"), Some(63));
+        assert_eq!(parse_key_name("60"), Some(60));
+        assert_eq!(parse_key_name("H2"), None);
+        assert_eq!(parse_key_name("G9"), Some(127));
+        assert_eq!(parse_key_name("G#9"), None);
         assert_eq!(render(&[], 48, TimeSignature::default()), "(no notes)\n");
     }
 }
