@@ -108,8 +108,9 @@ Training windows start at random bars with the `STYLE TS` header and are transpo
 feed-forward {arch['d_ff']}, context {arch['context']} tokens, vocabulary {arch['vocab_size']};
 {meta['parameters']:,} parameters. Exported with an explicit KV cache (inputs `tokens`,
 `past_key`, `past_value`; outputs `logits`, `present_key`, `present_value`); sampling happens in
-Rust. Parity with torch: max |Δlogit| {meta['parity']['full_max_abs_diff']:.1e} for a full pass and
-{meta['parity']['incremental_max_abs_diff']:.1e} token by token (limit 1e-4).
+Rust. Parity of the fp32 export with torch: max |Δlogit| {meta['parity']['full_max_abs_diff']:.1e}
+for a full pass and {meta['parity']['incremental_max_abs_diff']:.1e} token by token (limit 1e-4);
+the int8 file below is judged by its likelihood instead.
 
 Training: {steps:,} steps of {args.get('batch', 16)} × {arch['context']} packed tokens
 ({tokens_seen / 1e6:.1f} M tokens, about {tokens_seen / 5.16e6:.1f} epochs), AdamW (lr {args.get('lr')},
@@ -152,7 +153,7 @@ model's {markov_all:.2f}: {'a clear win' if neural_all < markov_all * 0.9 else '
 For suggesting continuations of monophonic melodies inside Continuo. It knows five historical
 styles of Western and Chinese folk and art music from one corpus; it has never seen jazz, pop or
 modern rhythms, polyphony or dynamics (velocity is not modelled; the plugin reuses the player's).
-Notes longer than 192 ticks (four whole beats of a 4/4 bar) are clamped; meters are limited to
+Notes longer than 192 ticks (sixteen beats) are clamped; meters are limited to
 n/d with n ≤ 12 and d ∈ {{1, 2, 4, 8, 16}}.
 """
     (HERE / "README.md").write_text(card)

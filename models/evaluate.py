@@ -151,7 +151,7 @@ def main() -> None:
     parser.add_argument("--split", default="test")
     parser.add_argument("--limit", type=int, default=0)
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     built = data.build(write_split_lists=False)
     melodies = built["melodies"]
     evaluated = melodies[args.split][: args.limit or None]
