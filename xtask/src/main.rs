@@ -230,18 +230,19 @@ fn train(extra: &[String]) -> Result<()> {
     run(Command::new(&python).arg("export.py").current_dir("models"))
 }
 
-/// The stuck-note property test with 10,000 cases (a few hundred run in `cargo xtask test`).
+/// The stuck-note property test with 10,000 cases and the load test with 32 instances (a
+/// smaller version of each runs in `cargo xtask test`).
 fn stress() -> Result<()> {
+    let runtime = fetch_runtime()?;
     run(cargo()
-        .args([
-            "test",
-            "--release",
-            "-p",
-            "continuo-host-tests",
-            "--test",
-            "stuck_notes",
-        ])
-        .env("PROPTEST_CASES", "10000"))
+        .args(["test", "--release", "-p", "continuo-host-tests"])
+        .args(["--test", "stuck_notes"])
+        .env("PROPTEST_CASES", "10000"))?;
+    run(cargo()
+        .args(["test", "--release", "-p", "continuo-host-tests"])
+        .args(["--test", "load", "--", "--nocapture"])
+        .env("CONTINUO_INSTANCES", "32")
+        .env("CONTINUO_ORT_PATH", &runtime))
 }
 
 fn test_models() -> Result<()> {
