@@ -7,12 +7,14 @@
 
 use std::thread::JoinHandle;
 
-use crate::generator::{GenerateError, GenerationRequest, Generator, Melody, PitchFilter, Style};
+use crate::generator::{
+    recent_notes, GenerateError, GenerationRequest, Generator, Melody, PitchFilter, Style,
+};
 use crate::key::{detect_key, Key};
 use crate::markov::MarkovGenerator;
 use crate::neural::{NeuralGenerator, Unavailable};
 use crate::params::{GeneratorChoice, ScaleLock};
-use crate::phrase::{Note, Phrase};
+use crate::phrase::Phrase;
 use crate::realtime::queues::SuggestRequest;
 
 /// The neural model while it loads (on its own thread, so Markov requests are never held up)
@@ -147,14 +149,7 @@ pub fn pitch_filter(
     request: &SuggestRequest,
     melodies: &[Melody],
 ) -> (Option<PitchFilter>, Option<Key>) {
-    let recent: Vec<Note> = melodies
-        .iter()
-        .rev()
-        .flat_map(|m| m.notes.iter().rev())
-        .take(64)
-        .copied()
-        .collect();
-    let detected = detect_key(&recent);
+    let detected = detect_key(&recent_notes(melodies, 64));
     let scale = match request.scale_lock {
         ScaleLock::Off => None,
         ScaleLock::Detected => detected.map(|k| k.scale()),

@@ -67,6 +67,17 @@ pub struct Melody {
     pub time_signature: TimeSignature,
 }
 
+/// The last `count` notes of a history (most recent first), for key detection.
+pub fn recent_notes(history: &[Melody], count: usize) -> Vec<Note> {
+    history
+        .iter()
+        .rev()
+        .flat_map(|m| m.notes.iter().rev())
+        .take(count)
+        .copied()
+        .collect()
+}
+
 /// Everything a generator needs to know about the phrase it is asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenerationRequest {

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use crate::generator::{GenerateError, GenerationRequest, Generator, Melody, Style};
+use crate::generator::{recent_notes, GenerateError, GenerationRequest, Generator, Melody, Style};
 use crate::key::{detect_key, Key, Mode};
 use crate::phrase::{Note, Phrase, TICKS_PER_BEAT};
 
@@ -354,13 +354,7 @@ impl Generator for MarkovGenerator {
         let mut rng = fastrand::Rng::with_seed(request.seed);
         let length_ticks = request.length_ticks();
 
-        let recent: Vec<Note> = history
-            .iter()
-            .rev()
-            .flat_map(|m| m.notes.iter().rev())
-            .take(64)
-            .copied()
-            .collect();
+        let recent = recent_notes(history, 64);
         let key = detect_key(&recent).unwrap_or(Key {
             tonic: recent.first().map_or(0, |n| n.pitch % 12),
             mode: Mode::Major,
