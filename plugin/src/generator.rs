@@ -1,8 +1,8 @@
 //! The interface every melody generator implements, and what a request for a phrase carries.
 //!
 //! Generators run on the worker thread (or in the CLI), never on the audio thread: they may
-//! allocate, take milliseconds and fail. The Markov generator lives behind this interface today;
-//! the neural model will live behind the same one.
+//! allocate, take milliseconds and fail. The neural model (`neural.rs`) and the Markov generator
+//! (`markov.rs`) both implement it; `engine.rs` chooses between them.
 
 use nice_plug::prelude::Enum;
 
