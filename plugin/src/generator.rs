@@ -67,6 +67,25 @@ pub struct Melody {
     pub time_signature: TimeSignature,
 }
 
+impl Melody {
+    /// Notes of equal length, one after another from tick 0, in 4/4 (for tests and examples).
+    pub fn evenly_spaced(pitches: &[u8], ticks: u32, velocity: u8) -> Melody {
+        Melody {
+            notes: pitches
+                .iter()
+                .enumerate()
+                .map(|(i, &pitch)| Note {
+                    start: i as u32 * ticks,
+                    duration: ticks,
+                    pitch,
+                    velocity,
+                })
+                .collect(),
+            time_signature: TimeSignature::default(),
+        }
+    }
+}
+
 /// The last `count` notes of a history (most recent first), for key detection.
 pub fn recent_notes(history: &[Melody], count: usize) -> Vec<Note> {
     history

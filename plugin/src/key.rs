@@ -120,16 +120,7 @@ mod tests {
     use super::*;
 
     fn melody(pitches: &[u8]) -> Vec<Note> {
-        pitches
-            .iter()
-            .enumerate()
-            .map(|(i, &pitch)| Note {
-                start: i as u32 * 12,
-                duration: 12,
-                pitch,
-                velocity: 90,
-            })
-            .collect()
+        crate::generator::Melody::evenly_spaced(pitches, 12, 90).notes
     }
 
     #[test]

@@ -532,19 +532,7 @@ mod tests {
     use crate::phrase::TimeSignature;
 
     fn melody(pitches: &[u8], ticks: u32) -> Melody {
-        Melody {
-            notes: pitches
-                .iter()
-                .enumerate()
-                .map(|(i, &pitch)| Note {
-                    start: i as u32 * ticks,
-                    duration: ticks,
-                    pitch,
-                    velocity: 100,
-                })
-                .collect(),
-            time_signature: TimeSignature::default(),
-        }
+        Melody::evenly_spaced(pitches, ticks, 100)
     }
 
     fn request(bars: u32, temperature: f32, seed: u64, style: Style) -> GenerationRequest {

@@ -634,16 +634,7 @@ mod tests {
     /// Ode to Joy's first four bars in 4/4, quarter notes.
     fn ode() -> Melody {
         let pitches = [64u8, 64, 65, 67, 67, 65, 64, 62, 60, 60, 62, 64, 64, 62, 62];
-        let mut notes: Vec<Note> = pitches
-            .iter()
-            .enumerate()
-            .map(|(i, &pitch)| Note {
-                start: i as u32 * 12,
-                duration: 12,
-                pitch,
-                velocity: 90,
-            })
-            .collect();
+        let mut notes = Melody::evenly_spaced(&pitches, 12, 90).notes;
         notes[12].duration = 18;
         notes[13].start = 12 * 12 + 18;
         notes[13].duration = 6;

@@ -186,19 +186,7 @@ mod tests {
     use super::*;
 
     fn melody(pitches: &[u8]) -> Melody {
-        Melody {
-            notes: pitches
-                .iter()
-                .enumerate()
-                .map(|(i, &pitch)| Note {
-                    start: i as u32 * 12,
-                    duration: 12,
-                    pitch,
-                    velocity: 90,
-                })
-                .collect(),
-            time_signature: TimeSignature::default(),
-        }
+        Melody::evenly_spaced(pitches, 12, 90)
     }
 
     #[test]
