@@ -47,25 +47,35 @@ fn played_input() -> Vec<(u64, In)> {
     input
 }
 
-/// Plays the figure in, triggers Suggest, lets the worker answer, and plays on until `until`,
-/// calling `between` (to change tempo or transport) at the given sample positions.
 /// A change the test makes to the DAW (tempo, transport) at a sample position.
 type Change<'a> = (u64, &'a dyn Fn(&mut Daw));
 
-fn session(block: u32, until: u64, changes: &[Change]) -> Vec<(u64, Out)> {
-    let mut daw = Daw::new(block);
-    let first_part = TRIGGER_AT + block as u64;
-    let mut events = daw.run(first_part, &played_input());
-    daw.let_worker_answer();
+/// Plays `input` (which triggers Suggest at `TRIGGER_AT`), lets the worker answer for
+/// `wait_ms`, releases the trigger and plays on until sample `until`, applying `changes` at
+/// their positions. Returns everything the plugin sent.
+fn play_and_answer(
+    daw: &mut Daw,
+    input: &[(u64, In)],
+    wait_ms: u64,
+    until: u64,
+    changes: &[Change],
+) -> Vec<(u64, Out)> {
+    let mut events = daw.run(TRIGGER_AT + daw.block_size as u64, input);
+    daw.wait_ms(wait_ms);
     let release = [(daw.position, In::Param("suggest", 0.0))];
     let mut position = daw.position;
     for (at, change) in changes {
         events.extend(daw.run(at - position, &release));
-        change(&mut daw);
+        change(daw);
         position = *at;
     }
     events.extend(daw.run(until - position, &release));
     events
+}
+
+/// The standard session: the figure played in at `block` samples a block, Suggest, playback.
+fn session(block: u32, until: u64, changes: &[Change]) -> Vec<(u64, Out)> {
+    play_and_answer(&mut Daw::new(block), &played_input(), 300, until, changes)
 }
 
 fn phrase_events(events: &[(u64, Out)]) -> Vec<(u64, Out)> {
@@ -304,12 +314,7 @@ fn jamming_with_the_transport_stopped_keeps_time() {
     // block and runs at the host's tempo, so the phrase lands where it would while playing.
     let mut daw = Daw::new(512);
     daw.playing = false;
-    let mut events = daw.run(TRIGGER_AT + 512, &played_input());
-    daw.let_worker_answer();
-    events.extend(daw.run(
-        600_000 - daw.position,
-        &[(daw.position, In::Param("suggest", 0.0))],
-    ));
+    let events = play_and_answer(&mut daw, &played_input(), 300, 600_000, &[]);
     let at_120 = |beat: f64| (beat * 24_000.0).round() as u64;
     assert_eq!(simplify(&phrase_events(&events)), expected(at_120));
     assert_balanced(&events);
@@ -358,13 +363,8 @@ fn the_neural_model_with_scale_lock_stays_in_c_major() {
         (0, In::Param("mode", 0.0)),        // major
     ]);
     input.sort_by_key(|(at, _)| *at);
-    let mut daw = Daw::new(512);
-    let mut events = daw.run(TRIGGER_AT + 512, &input);
-    daw.wait_ms(5_000);
-    events.extend(daw.run(
-        600_000 - daw.position,
-        &[(daw.position, In::Param("suggest", 0.0))],
-    ));
+    // The model loads in the background (debug build): give it time.
+    let events = play_and_answer(&mut Daw::new(512), &input, 5_000, 600_000, &[]);
     let phrase = phrase_events(&events);
     let pitches: Vec<u8> = phrase
         .iter()
@@ -386,12 +386,7 @@ fn the_neural_model_with_scale_lock_stays_in_c_major() {
 fn a_saved_project_restores_the_history_and_the_suggestion() {
     // Session A: play the figure in and get the suggestion.
     let mut a = Daw::new(512);
-    let mut events_a = a.run(TRIGGER_AT + 512, &played_input());
-    a.let_worker_answer();
-    events_a.extend(a.run(
-        600_000 - a.position,
-        &[(a.position, In::Param("suggest", 0.0))],
-    ));
+    let events_a = play_and_answer(&mut a, &played_input(), 300, 600_000, &[]);
     let saved = a.save_state();
     drop(a);
     assert!(saved.len() > 100, "a real state, not an empty one");
@@ -426,12 +421,7 @@ fn a_corrupted_state_never_crashes_and_the_plugin_still_answers() {
     ] {
         let _ = daw.load_state(blob); // refused or ignored, never a crash
     }
-    let mut events = daw.run(TRIGGER_AT + 512, &played_input());
-    daw.let_worker_answer();
-    events.extend(daw.run(
-        600_000 - daw.position,
-        &[(daw.position, In::Param("suggest", 0.0))],
-    ));
+    let events = play_and_answer(&mut daw, &played_input(), 300, 600_000, &[]);
     let at_120 = |beat: f64| (beat * 24_000.0).round() as u64;
     assert_eq!(simplify(&phrase_events(&events)), expected(at_120));
 }
