@@ -28,6 +28,8 @@ use crate::session::{SavedSession, SessionStore, SESSION_VERSION};
 
 /// How often the worker looks at the audio thread's queues.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(2);
+/// How often, at most, the history is copied to the GUI status and the saved session.
+pub const HISTORY_COPY_INTERVAL: Duration = Duration::from_millis(200);
 /// A phrase is placed at least this far after the request (in seconds), so it normally reaches
 /// the audio thread before its start.
 pub const SCHEDULING_MARGIN_SECONDS: f64 = 0.03;
@@ -120,6 +122,9 @@ fn run(
     // Loading the model takes a moment: in the background, never in activate() or process().
     let mut engine = Engine::load();
     let mut status_published = false;
+    // Whether the history changed since it was last copied out, and when that was.
+    let mut history_changed = false;
+    let mut last_copy = Instant::now();
     loop {
         match commands.recv_timeout(POLL_INTERVAL) {
             Ok(Command::ClearHistory) => {
@@ -137,21 +142,22 @@ fn run(
         // Free what the audio thread handed back.
         while queues.garbage.try_pop().is_some() {}
 
-        let mut captured = false;
         while let Some(event) = queues.captures.try_pop() {
             history.apply(&event);
-            captured = true;
-        }
-        if captured {
-            publish_history(&shared, &history);
+            history_changed = true;
         }
         let mut answered = false;
         while let Some(request) = queues.requests.try_pop() {
             answer(&request, &history, &mut engine, &mut queues, &shared);
             answered = true;
         }
-        if captured || answered {
+        // Copying the history for the GUI and the saved session is not needed every 2 ms while
+        // someone plays: at most every HISTORY_COPY_INTERVAL, and at once after a suggestion.
+        if answered || (history_changed && last_copy.elapsed() >= HISTORY_COPY_INTERVAL) {
+            publish_history(&shared, &history);
             save_session(&session, &history, &shared);
+            history_changed = false;
+            last_copy = Instant::now();
         }
         if !status_published && engine.is_loaded() {
             let (generator, fallback) = (engine.describe(), engine.unavailable());
