@@ -56,8 +56,6 @@ pub struct Status {
     pub variations: Vec<Phrase>,
     /// Notes in the history.
     pub history_notes: usize,
-    /// A copy of the recent history for display (the last melody).
-    pub last_melody: Option<Melody>,
     /// Wall-clock time of the last generation.
     pub last_generation: Option<Duration>,
     /// The last error, in one plain sentence.
@@ -224,16 +222,8 @@ fn restore_session(
 }
 
 fn publish_history(shared: &Shared, history: &History) {
-    let melody = history.last_segment().map(|s| {
-        let origin = s
-            .notes
-            .first()
-            .map_or(s.bar_origin, |n| s.bar_line_before(n.beat));
-        s.to_melody(origin)
-    });
     let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
     status.history_notes = history.note_count();
-    status.last_melody = melody;
 }
 
 /// Where a phrase asked for by `request` starts, and by how much it may be moved if late.
