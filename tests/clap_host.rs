@@ -425,3 +425,41 @@ fn a_corrupted_state_never_crashes_and_the_plugin_still_answers() {
     let at_120 = |beat: f64| (beat * 24_000.0).round() as u64;
     assert_eq!(simplify(&phrase_events(&events)), expected(at_120));
 }
+
+/// nice-plug's state blob: a little-endian length, then JSON.
+fn state_json(blob: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(&blob[8..]).expect("nice-plug state is JSON after its length")
+}
+
+#[test]
+fn the_editor_size_and_export_folder_are_saved_with_the_project() {
+    let mut a = Daw::new(512);
+    let default = a.editor_size().expect("the plugin has an editor");
+    let mut json = state_json(&a.save_state());
+    // The musician resized the window and chose a folder (as the editor stores them).
+    let prefs: &mut serde_json::Value = json["fields"]
+        .get_mut("editor")
+        .expect("the editor's settings are a persisted field");
+    let mut edited: serde_json::Value = serde_json::from_str(prefs.as_str().unwrap()).unwrap();
+    edited["width"] = 1111.into();
+    edited["height"] = 777.into();
+    edited["export_folder"] = "/tmp/continuo-exports".into();
+    *prefs = edited.to_string().into();
+    let body = json.to_string().into_bytes();
+    let mut blob = (body.len() as u64).to_le_bytes().to_vec();
+    blob.extend(body);
+
+    let mut b = Daw::new(512);
+    b.load_state(&blob).expect("load");
+    assert_ne!(default, (1111, 777));
+    assert_eq!(
+        b.editor_size(),
+        Some((1111, 777)),
+        "the window opens at its saved size"
+    );
+    let again = state_json(&b.save_state());
+    let saved: serde_json::Value =
+        serde_json::from_str(again["fields"]["editor"].as_str().unwrap()).unwrap();
+    assert_eq!(saved["export_folder"], "/tmp/continuo-exports");
+    assert_eq!(saved["width"], 1111);
+}

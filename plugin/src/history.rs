@@ -75,6 +75,17 @@ impl Segment {
         }
     }
 
+    /// The segment's timeline and meter with no notes (for copies of a part of it).
+    pub fn clone_without_notes(&self) -> Segment {
+        Segment {
+            id: self.id,
+            timeline: self.timeline,
+            time_signature: self.time_signature,
+            bar_origin: self.bar_origin,
+            notes: Vec::new(),
+        }
+    }
+
     /// Where the last note ends, if any.
     pub fn last_note_end(&self) -> Option<f64> {
         self.notes

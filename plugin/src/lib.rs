@@ -15,6 +15,7 @@ use ringbuf::traits::{Consumer, Observer, Producer};
 
 pub mod editor;
 pub mod engine;
+pub mod export;
 pub mod generator;
 pub mod history;
 pub mod key;
@@ -71,6 +72,8 @@ pub struct Continuo {
     previous_suggest: bool,
     /// Editor clicks already turned into requests.
     seen_clicks: u32,
+    /// Editor Play-once clicks already acted on.
+    seen_replays: u32,
     /// Requests made so far; also the seed of each request.
     requests_made: u64,
     /// Parameter values of the previous block, to end notes when they change.
@@ -105,6 +108,7 @@ impl Default for Continuo {
             segment: 0,
             previous_suggest: false,
             seen_clicks: 0,
+            seen_replays: 0,
             requests_made: 0,
             pending_panic: false,
             sample_rate: 48_000.0,
@@ -329,18 +333,18 @@ impl Plugin for Continuo {
 
     type SysExMessage = ();
     type BackgroundTask = ();
-    type Editor = nice_plug_egui::EguiEditor<editor::ContinuoEditor>;
+    type Editor = editor::EditorShell;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        editor::create(
+        Some(editor::EditorShell::new(
             self.params.clone(),
             self.shared.clone(),
             self.commands.clone(),
-        )
+        ))
     }
 
     fn activate(
@@ -432,6 +436,16 @@ impl Plugin for Continuo {
                 PlayMode::Once | PlayMode::Loop => self.player.rearm_at_next_bar(&time),
             }
         }
+        // The editor's Play once: play the phrase again from the next bar, even if it finished.
+        let replays = self.shared.replay_clicks.load(Ordering::Acquire);
+        if replays != self.seen_replays {
+            self.seen_replays = replays;
+            if !bypass && play_mode != PlayMode::Off {
+                self.end_generated_notes(context);
+                self.pending_panic = self.generated.any_sounding();
+                self.player.rearm_at_next_bar(&time);
+            }
+        }
         self.previous_play_mode = play_mode;
         self.previous_channel = channel;
         self.previous_bypass = bypass;
@@ -476,6 +490,18 @@ impl Plugin for Continuo {
         }
 
         self.poll_suggest(&time, bypass);
+        let position = if bypass {
+            None
+        } else {
+            self.player.position(&time, play_mode)
+        };
+        self.shared.host.publish(
+            time.start_beat,
+            time.timeline == realtime::clock::Timeline::Host,
+            time.tempo,
+            time.time_signature,
+            position,
+        );
         // A MIDI effect must keep running while its input is silent: phrases play on.
         ProcessStatus::KeepAlive
     }

@@ -5,9 +5,9 @@
 //! `#[id]`s for the same reason, so they can be reordered or renamed in the UI freely.
 
 use nice_plug::prelude::*;
-use nice_plug_egui::EguiEditorState;
 use std::sync::Arc;
 
+use crate::editor::EditorSettings;
 use crate::generator::Style;
 use crate::session::SessionStore;
 
@@ -129,9 +129,9 @@ pub const MAX_TEMPERATURE: f32 = 2.0;
 
 #[derive(Params)]
 pub struct ContinuoParams {
-    /// The editor's window size. (Not yet saved with the project: nice-plug-egui's state type
-    /// does not implement persistence; the full editor will store its size itself.)
-    pub editor_state: Arc<EguiEditorState>,
+    /// The editor's window size and export choices, saved with the project.
+    #[persist = "editor"]
+    pub editor_settings: Arc<EditorSettings>,
 
     /// History and suggestions, saved with the host project (see `session.rs`).
     #[persist = "session"]
@@ -207,7 +207,7 @@ pub struct ContinuoParams {
 impl Default for ContinuoParams {
     fn default() -> Self {
         Self {
-            editor_state: crate::editor::default_state(),
+            editor_settings: Arc::new(EditorSettings::default()),
             session: Arc::new(SessionStore::default()),
             suggest: BoolParam::new("Suggest", false),
             length_bars: IntParam::new(

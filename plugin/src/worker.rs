@@ -17,13 +17,14 @@ use ringbuf::traits::{Consumer, Producer};
 
 use crate::engine::{pitch_filter, Engine};
 use crate::generator::{GenerateError, GenerationRequest, Melody};
-use crate::history::History;
+use crate::history::{History, Segment};
 use crate::key::Key;
 use crate::params::StartMode;
 use crate::phrase::{Phrase, TICKS_PER_BEAT};
 use crate::realtime::clock::{next_grid_line, Timeline};
 use crate::realtime::player::PlaybackPhrase;
 use crate::realtime::queues::{SuggestRequest, WorkerEnds};
+use crate::realtime::view::HostView;
 use crate::session::{SavedSession, SessionStore, SESSION_VERSION};
 
 /// How often the worker looks at the audio thread's queues.
@@ -35,11 +36,18 @@ pub const HISTORY_COPY_INTERVAL: Duration = Duration::from_millis(200);
 pub const SCHEDULING_MARGIN_SECONDS: f64 = 0.03;
 
 /// What the GUI (or a test) can ask of the worker.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
     /// Forget everything played so far.
     ClearHistory,
+    /// Make this variation of the last suggestion the current one: it replaces the playing
+    /// phrase at the same place (from its next bar or beat if that has passed), and it is what
+    /// Export writes and what the project saves.
+    ChooseVariation(usize),
 }
+
+/// How many bars of the latest playing the status copies for the editor's piano roll.
+pub const RECENT_BARS: f64 = 16.0;
 
 /// What the worker tells the GUI. Only the GUI and the worker lock it, never the audio thread.
 #[derive(Debug, Clone, Default)]
@@ -50,12 +58,23 @@ pub struct Status {
     pub fallback: Option<String>,
     /// The key detected in the recent history at the last request.
     pub detected_key: Option<Key>,
-    /// The most recent phrase and where it was placed (beats on its timeline).
-    pub last_phrase: Option<(Phrase, f64)>,
-    /// All variations of the last request (the first is the one that plays).
+    /// All variations of the last suggestion; `chosen` is the one that plays.
     pub variations: Vec<Phrase>,
+    /// Which variation is current (browsed in the editor, saved with the project).
+    pub chosen: usize,
+    /// Where the suggestion starts, in beats on its timeline (unknown for one restored from a
+    /// saved project until it is played again).
+    pub anchor: Option<(f64, Timeline)>,
+    /// The prompt the last suggestion continued, on the grid, and the tick (from the prompt's
+    /// first bar line) where the suggestion starts: Export can write both as one take.
+    pub prompt: Option<(Melody, u32)>,
+    /// The latest stretch of playing (the last [`RECENT_BARS`] bars of the last history
+    /// segment), for the editor's piano roll.
+    pub recent: Option<Segment>,
     /// Notes in the history.
     pub history_notes: usize,
+    /// True while the worker generates (the editor shows that it is working).
+    pub working: bool,
     /// Wall-clock time of the last generation.
     pub last_generation: Option<Duration>,
     /// The last error, in one plain sentence.
@@ -64,12 +83,24 @@ pub struct Status {
     pub phrases_made: u64,
 }
 
+impl Status {
+    /// The current variation, if there is a suggestion.
+    pub fn current(&self) -> Option<&Phrase> {
+        self.variations.get(self.chosen)
+    }
+}
+
 /// State shared between the plugin, its editor and its worker.
 #[derive(Default)]
 pub struct Shared {
     pub status: Mutex<Status>,
     /// Incremented by the editor's Suggest button; the audio thread turns a change into a request.
     pub suggest_clicks: AtomicU32,
+    /// Incremented by the editor's Play once button; the audio thread re-arms the phrase at the
+    /// next bar (so a phrase that has finished can be heard again).
+    pub replay_clicks: AtomicU32,
+    /// The host's time and the playhead, published by the audio thread for the editor.
+    pub host: HostView,
 }
 
 /// A handle to a running worker; dropping it stops and joins the thread.
@@ -123,11 +154,17 @@ fn run(
     // Whether the history changed since it was last copied out, and when that was.
     let mut history_changed = false;
     let mut last_copy = Instant::now();
+    // Where the last suggestion was placed, so a chosen variation takes its place.
+    let mut placed: Option<Placement> = None;
     loop {
         match commands.recv_timeout(POLL_INTERVAL) {
             Ok(Command::ClearHistory) => {
                 history.clear();
                 publish_history(&shared, &history);
+                save_session(&session, &history, &shared);
+            }
+            Ok(Command::ChooseVariation(index)) => {
+                choose_variation(index, placed.as_ref(), &mut queues, &shared);
                 save_session(&session, &history, &shared);
             }
             Err(RecvTimeoutError::Timeout) => {}
@@ -136,6 +173,7 @@ fn run(
         if session.loads() != loads_seen {
             loads_seen = session.loads();
             restore_session(&session, &mut history, &mut queues, &shared);
+            placed = None;
         }
         // Free what the audio thread handed back.
         while queues.garbage.try_pop().is_some() {}
@@ -146,7 +184,9 @@ fn run(
         }
         let mut answered = false;
         while let Some(request) = queues.requests.try_pop() {
-            answer(&request, &history, &mut engine, &mut queues, &shared);
+            if let Some(placement) = answer(&request, &history, &mut engine, &mut queues, &shared) {
+                placed = Some(placement);
+            }
             answered = true;
         }
         // Copying the history for the GUI and the saved session is not needed every 2 ms while
@@ -172,18 +212,52 @@ fn run(
 
 /// Copies the history and the last suggestion into the persisted session.
 fn save_session(session: &SessionStore, history: &History, shared: &Shared) {
-    let variations = shared
-        .status
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .variations
-        .clone();
+    let (variations, chosen) = {
+        let status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
+        (status.variations.clone(), status.chosen)
+    };
     session.update(SavedSession {
         version: SESSION_VERSION,
         segments: history.segments().cloned().collect(),
         variations,
-        chosen: 0,
+        chosen,
     });
+}
+
+/// Where the last suggestion was placed: a chosen variation is placed the same way.
+#[derive(Debug, Clone, Copy)]
+struct Placement {
+    anchor: f64,
+    timeline: Timeline,
+    realign_step: f64,
+    request_id: u64,
+}
+
+/// Makes variation `index` current and sends it to the audio thread in place of the playing one.
+fn choose_variation(
+    index: usize,
+    placed: Option<&Placement>,
+    queues: &mut WorkerEnds,
+    shared: &Shared,
+) {
+    let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(phrase) = status.variations.get(index).cloned() else {
+        return;
+    };
+    status.chosen = index;
+    let playback = match placed {
+        Some(p) => PlaybackPhrase::new(&phrase, p.anchor, p.timeline, p.realign_step, p.request_id),
+        // Restored from a project: it waits for Play, like the suggestion it replaces.
+        None => {
+            let mut playback = PlaybackPhrase::new(&phrase, 0.0, Timeline::Host, 1.0, 0);
+            playback.autoplay = false;
+            playback
+        }
+    };
+    if queues.phrases.try_push(Box::new(playback)).is_err() {
+        status.error =
+            Some("The audio thread is not taking phrases (is the host processing?).".into());
+    }
 }
 
 /// Restores what the host loaded: the history, and the suggestion (ready to play when Play
@@ -205,25 +279,44 @@ fn restore_session(
     }
     history.restore(saved.segments);
     publish_history(shared, history);
-    let chosen = saved.variations.get(saved.chosen).cloned();
     let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
-    status.variations = saved.variations;
     status.error = None;
-    if let Some(phrase) = chosen {
-        if phrase.validate().is_err() {
-            status.error = Some("The saved suggestion was damaged and was not restored.".into());
-            return;
-        }
-        let mut playback = PlaybackPhrase::new(&phrase, 0.0, Timeline::Host, 1.0, 0);
+    status.anchor = None;
+    status.prompt = None;
+    status.variations = Vec::new();
+    status.chosen = 0;
+    if saved.variations.iter().any(|v| v.validate().is_err()) {
+        status.error = Some("The saved suggestion was damaged and was not restored.".into());
+        return;
+    }
+    let chosen = saved.chosen.min(saved.variations.len().saturating_sub(1));
+    if let Some(phrase) = saved.variations.get(chosen) {
+        let mut playback = PlaybackPhrase::new(phrase, 0.0, Timeline::Host, 1.0, 0);
         playback.autoplay = false;
         let _ = queues.phrases.try_push(Box::new(playback));
-        status.last_phrase = Some((phrase, 0.0));
     }
+    status.variations = saved.variations;
+    status.chosen = chosen;
 }
 
 fn publish_history(shared: &Shared, history: &History) {
+    let recent = history.last_segment().map(|segment| {
+        let from = segment.last_note_end().map_or(0.0, |end| {
+            end - RECENT_BARS * segment.time_signature.bar_beats()
+        });
+        Segment {
+            notes: segment
+                .notes
+                .iter()
+                .filter(|n| n.beat + n.length >= from)
+                .copied()
+                .collect(),
+            ..segment.clone_without_notes()
+        }
+    });
     let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
     status.history_notes = history.note_count();
+    status.recent = recent;
 }
 
 /// Where a phrase asked for by `request` starts, and by how much it may be moved if late.
@@ -280,7 +373,12 @@ fn answer(
     engine: &mut Engine,
     queues: &mut WorkerEnds,
     shared: &Shared,
-) {
+) -> Option<Placement> {
+    shared
+        .status
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .working = true;
     let started = Instant::now();
     let (anchor, realign_step) = placement(request, history);
     let (melodies, start_tick) = melodies_for(history, anchor, request);
@@ -312,13 +410,19 @@ fn answer(
     }));
     let elapsed = started.elapsed();
     let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
+    status.working = false;
     status.last_generation = Some(elapsed);
     status.detected_key = detected_key;
+    let placement = Placement {
+        anchor,
+        timeline: request.timeline,
+        realign_step,
+        request_id: request.id,
+    };
     match result {
         Ok(Ok((variations, name, note))) => {
-            let phrase = variations[0].clone();
             let playback = Box::new(PlaybackPhrase::new(
-                &phrase,
+                &variations[0],
                 anchor,
                 request.timeline,
                 realign_step,
@@ -331,12 +435,24 @@ fn answer(
                     "The audio thread is not taking phrases (is the host processing?).".into(),
                 );
             }
-            status.last_phrase = Some((phrase, anchor));
+            status.anchor = Some((anchor, request.timeline));
+            status.prompt = (start_tick > 0)
+                .then(|| melodies.last().cloned())
+                .flatten()
+                .map(|melody| (melody, start_tick));
             status.variations = variations;
+            status.chosen = 0;
             status.phrases_made += 1;
+            Some(placement)
         }
-        Ok(Err(error)) => status.error = Some(format!("No suggestion: {error}.")),
-        Err(_) => status.error = Some("No suggestion: the generator crashed.".into()),
+        Ok(Err(error)) => {
+            status.error = Some(format!("No suggestion: {error}."));
+            None
+        }
+        Err(_) => {
+            status.error = Some("No suggestion: the generator crashed.".into());
+            None
+        }
     }
 }
 

@@ -194,6 +194,13 @@ impl Daw {
             .map_err(|e| format!("{e:?}"))
     }
 
+    /// The editor size the plugin reports to the host before opening its window.
+    pub fn editor_size(&mut self) -> Option<(u32, u32)> {
+        let mut handle = self.instance.plugin_handle();
+        let gui: clack_extensions::gui::PluginGui = handle.get_extension()?;
+        gui.get_size(&mut handle).map(|s| (s.width, s.height))
+    }
+
     /// Samples per beat at the current tempo.
     pub fn samples_per_beat(&self) -> f64 {
         self.sample_rate * 60.0 / self.tempo

@@ -10,3 +10,4 @@ pub mod clock;
 pub mod player;
 pub mod queues;
 pub mod tracker;
+pub mod view;

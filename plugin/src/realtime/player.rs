@@ -205,6 +205,26 @@ impl Player {
         self.phrase.as_deref()
     }
 
+    /// Where in the phrase `time` starts, in beats from the phrase's start (within the current
+    /// repetition when looping), or `None` when nothing plays. O(1), for the editor's playhead.
+    pub fn position(&self, time: &BlockTime, mode: PlayMode) -> Option<f64> {
+        if !self.armed || mode == PlayMode::Off {
+            return None;
+        }
+        let phrase = self.phrase.as_deref()?;
+        if phrase.timeline != time.timeline || phrase.length_beats <= 0.0 {
+            return None;
+        }
+        let rel = time.start_beat - self.anchor;
+        if rel < 0.0 {
+            return None;
+        }
+        match mode {
+            PlayMode::Loop => Some(rel.rem_euclid(phrase.length_beats)),
+            _ => (rel <= phrase.length_beats).then_some(rel),
+        }
+    }
+
     fn seek(&mut self, time: &BlockTime, mode: PlayMode) {
         self.needs_seek = false;
         let Some(phrase) = &self.phrase else {
@@ -382,6 +402,35 @@ mod tests {
             assert_eq!(events, expected, "block size {size}");
             assert!(!player.is_armed(), "a Once phrase disarms at its end");
         }
+    }
+
+    #[test]
+    fn position_follows_the_phrase_and_wraps_in_loop_mode() {
+        // One bar (4 beats) anchored at beat 4; 120 BPM at 48 kHz is 24,000 samples per beat.
+        let p = phrase(&[(0, 48, 60)], 1);
+        let mut player = installed(&p, 4.0);
+        assert_eq!(player.position(&block(0, 64, 120.0), PlayMode::Once), None);
+        assert_eq!(
+            player.position(&block(6 * 24_000, 64, 120.0), PlayMode::Once),
+            Some(2.0)
+        );
+        assert_eq!(
+            player.position(&block(10 * 24_000, 64, 120.0), PlayMode::Loop),
+            Some(2.0)
+        );
+        assert_eq!(
+            player.position(&block(10 * 24_000, 64, 120.0), PlayMode::Once),
+            None
+        );
+        assert_eq!(
+            player.position(&block(6 * 24_000, 64, 120.0), PlayMode::Off),
+            None
+        );
+        player.disarm();
+        assert_eq!(
+            player.position(&block(6 * 24_000, 64, 120.0), PlayMode::Once),
+            None
+        );
     }
 
     #[test]
