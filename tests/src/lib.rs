@@ -196,9 +196,9 @@ impl Daw {
 
     /// The editor size the plugin reports to the host before opening its window.
     pub fn editor_size(&mut self) -> Option<(u32, u32)> {
-        let mut handle = self.instance.plugin_handle();
+        let handle = self.instance.plugin_handle();
         let gui: clack_extensions::gui::PluginGui = handle.get_extension()?;
-        gui.get_size(&mut handle).map(|s| (s.width, s.height))
+        gui.get_size(&handle).map(|s| (s.width, s.height))
     }
 
     /// Samples per beat at the current tempo.
