@@ -437,7 +437,11 @@ impl NiceEguiApp for ContinuoEditor {
                 settings::MIN_SIZE.0 as f32,
                 settings::MIN_SIZE.1 as f32,
             ))
-            .show(ui, |ui| face.show(ui, &setter));
+            .show(ui, |ui| {
+                egui::Frame::new()
+                    .inner_margin(8.0)
+                    .show(ui, |ui| face.show(ui, &setter));
+            });
     }
 
     fn resized(&mut self, new_size: nice_plug_egui::baseview::WindowSize) {

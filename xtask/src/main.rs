@@ -6,6 +6,12 @@
 //! - `cargo xtask install`: bundles and copies the plugin into `~/.clap` and `~/.vst3`.
 //! - `cargo xtask train [--steps N]`: creates `models/.venv` and runs corpus extraction, training,
 //!   evaluation and ONNX export (each step caches or checkpoints, so a rerun resumes).
+//! - `cargo xtask eval`: `continuo eval` on the model's test split (exported as MIDI) for the
+//!   neural model, the Markov generator and "repeat the last bar"; writes
+//!   `models/eval-continuation.json` and prints the table (`models/card.py` puts it in the card).
+//! - `cargo xtask screenshot`: opens the real editor in the standalone build under Xvfb, asks for
+//!   four variations and saves `assets/editor.png` (needs Debian's xvfb, xdotool, imagemagick,
+//!   libasound2-dev and libjack-jackd2-dev).
 //! - `cargo xtask stress`: the stuck-note property test with 10,000 cases, 32 instances at once.
 //! - `cargo xtask test-models`: the model pipeline's Python tests (tokenizer and export parity)
 //!   in `models/.venv`.
@@ -35,6 +41,8 @@ fn main() -> Result<()> {
         Some("train") => train(&args[1..]),
         Some("test-models") => test_models(),
         Some("stress") => stress(),
+        Some("eval") => eval(),
+        Some("screenshot") => screenshot(),
         Some("fetch-runtime") => fetch_runtime().map(|path| println!("{}", path.display())),
         Some("bundle") => bundle(&args),
         _ => nice_plug_xtask::main_with_args("cargo xtask", args),
@@ -154,6 +162,85 @@ fn demo() -> Result<()> {
         "-o",
         DEMO_OUTPUT,
     ]))
+}
+
+fn eval() -> Result<()> {
+    let folder = Path::new("target/eval");
+    let midi = folder.join("test-midi");
+    run(Command::new("python3")
+        .arg("models/export_midi.py")
+        .args(["--split", "test", "--out"])
+        .arg(&midi))?;
+    run(cargo().args(["build", "--release", "-p", "continuo", "--bin", "continuo"]))?;
+    let runtime = fetch_runtime()?;
+    for generator in ["neural", "markov", "repeat"] {
+        let out = std::fs::File::create(folder.join(format!("{generator}.json")))?;
+        run(Command::new("target/release/continuo")
+            .env("CONTINUO_ORT_PATH", &runtime)
+            .arg("eval")
+            .arg(&midi)
+            .args(["--prompt-bars", "4", "--bars", "4", "--seed", "1", "--json"])
+            .args(["--generator", generator])
+            .stdout(out))?;
+    }
+    run(Command::new("python3")
+        .arg("models/eval_table.py")
+        .arg(folder))?;
+    println!("models/eval-continuation.json written; `models/.venv/bin/python models/card.py` puts the table in the model card");
+    Ok(())
+}
+
+/// The real editor in nice-plug's standalone host under Xvfb: four variations asked for by
+/// clicking, as a musician would, then the screen captured.
+fn screenshot() -> Result<()> {
+    let target = "target/standalone";
+    run(cargo().args([
+        "build",
+        "--release",
+        "--manifest-path",
+        "plugin/standalone/Cargo.toml",
+        "--target-dir",
+        target,
+    ]))?;
+    let display = ":97";
+    let mut xvfb = Command::new("Xvfb")
+        .args([display, "-screen", "0", "1024x700x24"])
+        .spawn()?;
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let mut app = Command::new(format!("{target}/release/continuo-standalone"))
+        .args(["--backend", "dummy"])
+        .env("DISPLAY", display)
+        .env("CONTINUO_ORT_PATH", fetch_runtime()?)
+        .spawn()?;
+    let xdotool = |args: &str| {
+        run(Command::new("xdotool")
+            .args(args.split_whitespace())
+            .env("DISPLAY", display))
+    };
+    let result = (|| -> Result<()> {
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        // Variations slider to 4, Loop, then Suggest (positions of the default 820 × 600 layout).
+        xdotool("mousemove 450 405 mousedown 1 sleep 0.2 mousemove 480 405 sleep 0.2 mousemove 514 405 sleep 0.2 mouseup 1")?;
+        xdotool("mousemove 521 18 click 1")?;
+        xdotool("mousemove 68 18 click 1")?;
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        xdotool("mousemove 1000 690")?;
+        std::thread::sleep(std::time::Duration::from_millis(2500));
+        run(Command::new("import")
+            .args([
+                "-window",
+                "root",
+                "-crop",
+                "820x600+0+0",
+                "assets/editor.png",
+            ])
+            .env("DISPLAY", display))
+    })();
+    let _ = app.kill();
+    let _ = xvfb.kill();
+    result?;
+    println!("assets/editor.png written");
+    Ok(())
 }
 
 fn test(extra: &[String]) -> Result<()> {

@@ -16,7 +16,8 @@ const BAR_LINE: Color32 = Color32::from_rgb(92, 98, 110);
 const BEAT_LINE: Color32 = Color32::from_rgb(46, 50, 58);
 const PLAYED: Color32 = Color32::from_rgb(110, 160, 220);
 const SUGGESTED: Color32 = Color32::from_rgb(245, 166, 60);
-const GHOST: Color32 = Color32::from_rgba_premultiplied(120, 84, 36, 90);
+/// Other variations: outlines only, so the chosen one stands out.
+const GHOST: Color32 = Color32::from_rgba_premultiplied(110, 100, 90, 110);
 const PLAYHEAD: Color32 = Color32::from_rgb(240, 240, 240);
 
 /// Everything the roll draws, in beats on one timeline.
@@ -195,10 +196,11 @@ pub fn show(ui: &mut Ui, view: &RollView, size: Vec2) -> Response {
         }
         for note in &phrase.notes {
             let start = window.phrase_beat + note.start as f64 * tick;
-            painter.rect_filled(
+            painter.rect_stroke(
                 note_rect(start, start + note.duration as f64 * tick, note.pitch),
                 2.0,
-                GHOST,
+                Stroke::new(1.0, GHOST),
+                egui::StrokeKind::Inside,
             );
         }
     }
