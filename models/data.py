@@ -8,7 +8,6 @@ listed in `splits/test.txt` and are never trained on.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import os
 import numpy as np
 
 import tokens as T
+from split import split_of  # noqa: F401 (part of this module's interface)
 
 HERE = Path(__file__).resolve().parent
 # CONTINUO_MODELS_CACHE points the pipeline at another cache (tests use a small one).
@@ -24,13 +24,6 @@ CACHE = Path(os.environ.get("CONTINUO_MODELS_CACHE", HERE / "cache"))
 SPLITS = HERE / "splits"
 
 
-def split_of(piece: str) -> str:
-    bucket = int(hashlib.sha1(piece.encode()).hexdigest(), 16) % 100
-    if bucket < 5:
-        return "test"
-    if bucket < 10:
-        return "val"
-    return "train"
 
 
 DATA = HERE / "data"

@@ -22,6 +22,7 @@ fn bench(c: &mut Criterion) {
         seed,
         start_tick: imported.bars() * ts.bar_ticks(),
         pitch_filter: None,
+        top_p: continuo::neural::TOP_P,
     };
     let mut neural = NeuralGenerator::load().unwrap_or_else(|why| panic!("{why}"));
     neural.generate(&history, &request(1, Style::Folk)).unwrap();

@@ -113,6 +113,9 @@ pub struct GenerationRequest {
     pub start_tick: u32,
     /// Which pitches the phrase may use (range and scale lock); `None` allows all.
     pub pitch_filter: Option<PitchFilter>,
+    /// Nucleus sampling: only the most likely tokens making up this share of the probability
+    /// are drawn from (the neural model; the Markov generator ignores it).
+    pub top_p: f32,
 }
 
 /// A constraint on the pitches of a phrase: a range and optionally a scale.

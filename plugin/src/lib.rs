@@ -15,6 +15,7 @@ use ringbuf::traits::{Consumer, Observer, Producer};
 
 pub mod editor;
 pub mod engine;
+pub mod evaluation;
 pub mod export;
 pub mod generator;
 pub mod history;

@@ -544,6 +544,7 @@ mod tests {
             seed,
             start_tick: 0,
             pitch_filter: None,
+            top_p: crate::neural::TOP_P,
         }
     }
 

@@ -556,7 +556,12 @@ impl Generator for NeuralGenerator {
                     "the pitch range and scale allow no note".into(),
                 ));
             }
-            let choice = sample(&mut last, request.temperature, TOP_P, &mut rng) as u32;
+            let choice = sample(
+                &mut last,
+                request.temperature,
+                request.top_p.clamp(0.05, 1.0),
+                &mut rng,
+            ) as u32;
             match tokens::token(choice) {
                 Ok(Token::Bar) => {
                     bar_start += bar_ticks;
@@ -654,6 +659,7 @@ mod tests {
             seed,
             start_tick: 4 * 48,
             pitch_filter: None,
+            top_p: TOP_P,
         }
     }
 

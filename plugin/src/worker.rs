@@ -391,6 +391,7 @@ fn answer(
         seed: request.id,
         start_tick,
         pitch_filter: filter,
+        top_p: crate::neural::TOP_P,
     };
     // A generator bug must not take the worker (and with it every later suggestion) down.
     // Variations differ by seed only; the first is the one that plays.

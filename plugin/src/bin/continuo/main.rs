@@ -1,28 +1,83 @@
 //! `continuo`: the plugin's engine offline, on MIDI files.
 //!
 //! ```text
-//! continuo continue IN.mid --bars N [--prompt-bars M] [--style S] [--temperature T]
-//!                          [--seed X] [--track K] -o OUT.mid
+//! continuo continue IN.mid --bars N [--prompt-bars M] [--style S] [--temperature T] [--top-p P]
+//!                          [--variations K] [--seed X] [--scale-lock off|detected|KEY]
+//!                          [--track K] [--generator neural|markov] -o OUT.mid
+//! continuo score IN.mid --prompt-bars M [--generator neural|markov]
+//! continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X]
+//!                   [--style S] [--temperature T] [--limit K] [--json]
 //! ```
 //!
-//! Reads the melody (the top voice of all tracks, or of `--track`), continues its last M bars by
-//! N bars and writes the prompt and the continuation (on its own track) at the file's tempo and
-//! meter. Prints an ASCII piano roll of the continuation and the generation time. Bad input gives
-//! one line on stderr, exit status 2 and no output file.
+//! `continue` reads the melody (the top voice of all tracks, or of `--track`), continues its last
+//! M bars by N bars and writes the prompt and the continuation (on its own track) at the file's
+//! tempo and meter; with `--variations K`, OUT-1.mid … OUT-K.mid. It prints an ASCII piano roll of
+//! each continuation and the generation time. `eval` continues every .mid in DIR from its first M
+//! bars and compares with the true next N bars (see `continuo::evaluation`). Bad input gives one
+//! line on stderr, exit status 2 and no output file.
+
+mod eval;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use continuo::generator::{GenerationRequest, Generator, Melody, Style};
+use continuo::generator::{GenerationRequest, Generator, Melody, PitchFilter, Style};
+use continuo::key::{detect_key, Key, Mode};
 use continuo::markov::MarkovGenerator;
 use continuo::midi_file::{self, TrackOut};
 use continuo::neural::NeuralGenerator;
-use continuo::params::{MAX_LENGTH_BARS, MAX_TEMPERATURE, MIN_TEMPERATURE};
+use continuo::params::{MAX_LENGTH_BARS, MAX_TEMPERATURE, MAX_VARIATIONS, MIN_TEMPERATURE};
 use continuo::pianoroll;
 use continuo::score;
 
-const USAGE: &str = "usage: continuo score IN.mid --prompt-bars M [--generator neural|markov] [--style S] [--track K]\n       continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--seed X] [--track K] [--generator neural|markov] -o OUT.mid";
+const USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--top-p P] [--variations K] [--seed X] [--scale-lock off|detected|KEY] [--track K] [--generator neural|markov] -o OUT.mid\n       continuo score IN.mid --prompt-bars M [--generator neural|markov] [--style S] [--track K]\n       continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X] [--style S] [--temperature T] [--limit K] [--json]";
+
+/// How a continuation is held to a scale.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ScaleChoice {
+    Off,
+    Detected,
+    Fixed(Key),
+}
+
+/// `C`, `F#`, `Bb`, `Am`, `C# minor`, `eb-major`… as a key.
+fn parse_key(text: &str) -> Option<Key> {
+    let lower = text
+        .trim()
+        .to_ascii_lowercase()
+        .replace(['-', '_', ' '], "");
+    let (name, mode) = if let Some(name) = lower.strip_suffix("minor") {
+        (name, Mode::Minor)
+    } else if let Some(name) = lower.strip_suffix("major") {
+        (name, Mode::Major)
+    } else if let Some(name) = lower.strip_suffix('m') {
+        (name, Mode::Minor)
+    } else {
+        (lower.as_str(), Mode::Major)
+    };
+    let mut chars = name.chars();
+    let base = match chars.next()? {
+        'c' => 0,
+        'd' => 2,
+        'e' => 4,
+        'f' => 5,
+        'g' => 7,
+        'a' => 9,
+        'b' => 11,
+        _ => return None,
+    };
+    let shift = match chars.as_str() {
+        "" => 0,
+        "#" | "s" | "sharp" => 1,
+        "b" | "flat" => -1,
+        _ => return None,
+    };
+    Some(Key {
+        tonic: ((base + shift + 12) % 12) as u8,
+        mode,
+    })
+}
 
 /// Which generator the user asked for.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -40,6 +95,9 @@ struct ContinueArgs {
     prompt_bars: Option<u32>,
     style: Style,
     temperature: f32,
+    top_p: f32,
+    variations: u32,
+    scale_lock: ScaleChoice,
     seed: u64,
     track: Option<usize>,
     generator: Choice,
@@ -59,12 +117,27 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
     let mut prompt_bars = None;
     let mut style = Style::Auto;
     let mut temperature = 1.0f32;
+    let mut top_p = continuo::neural::TOP_P;
+    let mut variations = 1u32;
+    let mut scale_lock = ScaleChoice::Off;
     let mut seed = 1u64;
     let mut track = None;
     let mut generator = Choice::Default;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--bars" => bars = Some(parse_number::<u32>("--bars", args.next())?),
+            "--top-p" => top_p = parse_number("--top-p", args.next())?,
+            "--variations" => variations = parse_number("--variations", args.next())?,
+            "--scale-lock" => {
+                let value = args.next().ok_or("--scale-lock needs a value")?;
+                scale_lock = match value.as_str() {
+                    "off" => ScaleChoice::Off,
+                    "detected" => ScaleChoice::Detected,
+                    key => ScaleChoice::Fixed(parse_key(key).ok_or_else(|| {
+                        format!("--scale-lock expects off, detected or a key such as C, F#m or Bb major, got '{key}'")
+                    })?),
+                }
+            }
             "--prompt-bars" => {
                 prompt_bars = Some(parse_number::<u32>("--prompt-bars", args.next())?)
             }
@@ -102,9 +175,13 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
     if prompt_bars == Some(0) {
         return Err("--prompt-bars must be at least 1".into());
     }
-    if !(temperature.is_finite() && (MIN_TEMPERATURE..=MAX_TEMPERATURE).contains(&temperature)) {
+    check_temperature(temperature)?;
+    if !(top_p.is_finite() && top_p > 0.0 && top_p <= 1.0) {
+        return Err("--top-p must be greater than 0 and at most 1".into());
+    }
+    if !(1..=MAX_VARIATIONS as u32).contains(&variations) {
         return Err(format!(
-            "--temperature must be between {MIN_TEMPERATURE} and {MAX_TEMPERATURE}"
+            "--variations must be between 1 and {MAX_VARIATIONS}"
         ));
     }
     Ok(ContinueArgs {
@@ -114,10 +191,69 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
         prompt_bars,
         style,
         temperature,
+        top_p,
+        variations,
+        scale_lock,
         seed,
         track,
         generator,
     })
+}
+
+fn check_temperature(temperature: f32) -> Result<(), String> {
+    if temperature.is_finite() && (MIN_TEMPERATURE..=MAX_TEMPERATURE).contains(&temperature) {
+        Ok(())
+    } else {
+        Err(format!(
+            "--temperature must be between {MIN_TEMPERATURE} and {MAX_TEMPERATURE}"
+        ))
+    }
+}
+
+/// The generator asked for: the neural model (or, by default, the Markov fallback if it cannot
+/// load, saying why on stderr) or the Markov generator.
+fn load_generator(choice: Choice) -> Result<Box<dyn Generator>, String> {
+    Ok(match choice {
+        Choice::Markov => Box::new(MarkovGenerator::new()),
+        Choice::Neural => Box::new(NeuralGenerator::load().map_err(|why| why.to_string())?),
+        Choice::Default => match NeuralGenerator::load() {
+            Ok(neural) => Box::new(neural),
+            Err(why) => {
+                eprintln!("continuo: using the Markov fallback: {why}");
+                Box::new(MarkovGenerator::new())
+            }
+        },
+    })
+}
+
+/// The first `bars` bars of `melody` from bar `from`, re-based so tick 0 is bar `from`'s line.
+fn bars_of(melody: &Melody, from: u32, bars: u32) -> Melody {
+    let bar = melody.time_signature.bar_ticks();
+    let (start, end) = (from * bar, (from + bars) * bar);
+    Melody {
+        notes: melody
+            .notes
+            .iter()
+            .filter(|n| n.start >= start && n.start < end)
+            .map(|n| continuo::phrase::Note {
+                start: n.start - start,
+                ..*n
+            })
+            .collect(),
+        time_signature: melody.time_signature,
+    }
+}
+
+/// `OUT.mid` → `OUT-k.mid`.
+fn numbered(path: &std::path::Path, k: u32) -> PathBuf {
+    let stem = path.file_stem().map_or_else(
+        || "continuation".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    let ext = path
+        .extension()
+        .map_or_else(|| "mid".to_string(), |e| e.to_string_lossy().into_owned());
+    path.with_file_name(format!("{stem}-{k}.{ext}"))
 }
 
 fn run_continue(args: ContinueArgs) -> Result<(), String> {
@@ -134,19 +270,20 @@ fn run_continue(args: ContinueArgs) -> Result<(), String> {
         ));
     }
     // The prompt: the last `prompt_bars` bars, re-based so that tick 0 is its first bar line.
-    let prompt_origin = (file_bars - prompt_bars) * bar_ticks;
-    let prompt = Melody {
-        notes: imported
-            .melody
-            .notes
-            .iter()
-            .filter(|n| n.start >= prompt_origin)
-            .map(|n| continuo::phrase::Note {
-                start: n.start - prompt_origin,
-                ..*n
-            })
-            .collect(),
-        time_signature: ts,
+    let prompt = bars_of(&imported.melody, file_bars - prompt_bars, prompt_bars);
+    let scale = match args.scale_lock {
+        ScaleChoice::Off => None,
+        ScaleChoice::Detected => Some(
+            detect_key(&prompt.notes)
+                .ok_or_else(|| {
+                    format!(
+                        "{}: the prompt has too few pitches to detect a key; give --scale-lock KEY",
+                        args.input.display()
+                    )
+                })?
+                .scale(),
+        ),
+        ScaleChoice::Fixed(key) => Some(key.scale()),
     };
     let request = GenerationRequest {
         length_bars: args.bars,
@@ -155,46 +292,29 @@ fn run_continue(args: ContinueArgs) -> Result<(), String> {
         temperature: args.temperature,
         seed: args.seed,
         start_tick: prompt_bars * bar_ticks,
-        pitch_filter: None,
+        pitch_filter: scale.map(|scale| PitchFilter {
+            low: 0,
+            high: 127,
+            scale: Some(scale),
+        }),
+        top_p: args.top_p,
     };
-    let mut generator: Box<dyn Generator> = match args.generator {
-        Choice::Markov => Box::new(MarkovGenerator::new()),
-        Choice::Neural => Box::new(NeuralGenerator::load().map_err(|why| why.to_string())?),
-        Choice::Default => match NeuralGenerator::load() {
-            Ok(neural) => Box::new(neural),
-            Err(why) => {
-                eprintln!("continuo: using the Markov fallback: {why}");
-                Box::new(MarkovGenerator::new())
-            }
-        },
-    };
-    let started = Instant::now();
-    let phrase = generator
-        .generate(std::slice::from_ref(&prompt), &request)
-        .map_err(|e| e.to_string())?;
-    let elapsed = started.elapsed();
-
-    let bytes = midi_file::encode(
-        &[
-            TrackOut {
-                name: "Prompt",
-                notes: &prompt.notes,
-                offset_ticks: 0,
-                channel: 0,
-            },
-            TrackOut {
-                name: "Continuo",
-                notes: &phrase.notes,
-                offset_ticks: request.start_tick,
-                channel: 1,
-            },
-        ],
-        imported.tempo,
-        ts,
-    );
-    std::fs::write(&args.output, bytes)
-        .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
-
+    let mut generator = load_generator(args.generator)?;
+    // Generate everything before writing anything: a failure leaves no partial output.
+    let mut phrases = Vec::new();
+    for k in 0..args.variations {
+        let started = Instant::now();
+        let phrase = generator
+            .generate(
+                std::slice::from_ref(&prompt),
+                &GenerationRequest {
+                    seed: args.seed.wrapping_add(k as u64),
+                    ..request.clone()
+                },
+            )
+            .map_err(|e| e.to_string())?;
+        phrases.push((phrase, started.elapsed()));
+    }
     println!(
         "Continuation of {} ({} bars of prompt, {}/{} at {:.0} BPM) by {}:",
         args.input.display(),
@@ -204,17 +324,47 @@ fn run_continue(args: ContinueArgs) -> Result<(), String> {
         imported.tempo,
         generator.name()
     );
-    print!(
-        "{}",
-        pianoroll::render(&phrase.notes, phrase.length_ticks, ts)
-    );
-    println!(
-        "{} notes in {} bars, generated in {:.2} ms; written to {}",
-        phrase.notes.len(),
-        args.bars,
-        elapsed.as_secs_f64() * 1e3,
-        args.output.display()
-    );
+    for (k, (phrase, elapsed)) in phrases.iter().enumerate() {
+        let output = if args.variations == 1 {
+            args.output.clone()
+        } else {
+            numbered(&args.output, k as u32 + 1)
+        };
+        let bytes = midi_file::encode(
+            &[
+                TrackOut {
+                    name: "Prompt",
+                    notes: &prompt.notes,
+                    offset_ticks: 0,
+                    channel: 0,
+                },
+                TrackOut {
+                    name: "Continuo",
+                    notes: &phrase.notes,
+                    offset_ticks: request.start_tick,
+                    channel: 1,
+                },
+            ],
+            imported.tempo,
+            ts,
+        );
+        std::fs::write(&output, bytes)
+            .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+        if args.variations > 1 {
+            println!("Variation {}:", k + 1);
+        }
+        print!(
+            "{}",
+            pianoroll::render(&phrase.notes, phrase.length_ticks, ts)
+        );
+        println!(
+            "{} notes in {} bars, generated in {:.2} ms; written to {}",
+            phrase.notes.len(),
+            args.bars,
+            elapsed.as_secs_f64() * 1e3,
+            output.display()
+        );
+    }
     Ok(())
 }
 
@@ -293,6 +443,7 @@ fn main() -> ExitCode {
     let result = match args.next().as_deref() {
         Some("continue") => parse_continue(args).and_then(run_continue),
         Some("score") => run_score(args),
+        Some("eval") => eval::run(args),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

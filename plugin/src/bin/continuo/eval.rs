@@ -1,0 +1,335 @@
+//! `continuo eval DIR --prompt-bars M --bars N …`: continues every .mid in DIR from its first M
+//! bars and compares the continuation with the true next N bars.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use continuo::evaluation::{self, Metrics};
+use continuo::generator::{GenerationRequest, Generator, Melody, Style};
+use continuo::key::detect_key;
+use continuo::markov::MarkovGenerator;
+use continuo::midi_file;
+use continuo::neural::NeuralGenerator;
+use continuo::params::MAX_LENGTH_BARS;
+use continuo::score;
+use serde::Serialize;
+
+use super::{bars_of, check_temperature, parse_number};
+
+/// What continues the prompts.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+enum Baseline {
+    Neural,
+    Markov,
+    /// Repeat the prompt's last bar: what every generator should beat.
+    Repeat,
+}
+
+struct EvalArgs {
+    dir: PathBuf,
+    prompt_bars: u32,
+    bars: u32,
+    generator: Baseline,
+    seed: u64,
+    style: Style,
+    temperature: f32,
+    limit: Option<usize>,
+    json: bool,
+}
+
+fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
+    let mut dir = None;
+    let mut prompt_bars = None;
+    let mut bars = None;
+    let mut generator = Baseline::Neural;
+    let mut seed = 1u64;
+    let mut style = Style::Auto;
+    let mut temperature = 1.0f32;
+    let mut limit = None;
+    let mut json = false;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--prompt-bars" => prompt_bars = Some(parse_number::<u32>(&arg, args.next())?),
+            "--bars" => bars = Some(parse_number::<u32>(&arg, args.next())?),
+            "--seed" => seed = parse_number(&arg, args.next())?,
+            "--temperature" => temperature = parse_number(&arg, args.next())?,
+            "--limit" => limit = Some(parse_number(&arg, args.next())?),
+            "--json" => json = true,
+            "--style" => {
+                let name = args.next().ok_or("--style needs a value")?;
+                style = Style::from_id(&name).ok_or_else(|| format!("unknown style '{name}'"))?;
+            }
+            "--generator" => {
+                generator = match args.next().as_deref() {
+                    Some("neural") => Baseline::Neural,
+                    Some("markov") => Baseline::Markov,
+                    Some("repeat") => Baseline::Repeat,
+                    other => {
+                        return Err(format!(
+                            "--generator expects neural, markov or repeat, got '{}'",
+                            other.unwrap_or("")
+                        ))
+                    }
+                }
+            }
+            flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
+            path if dir.is_none() => dir = Some(PathBuf::from(path)),
+            extra => return Err(format!("unexpected argument '{extra}'")),
+        }
+    }
+    let prompt_bars = prompt_bars.ok_or("--prompt-bars is required")?;
+    let bars = bars.ok_or("--bars is required")?;
+    if !(1..=64).contains(&prompt_bars) {
+        return Err("--prompt-bars must be between 1 and 64".into());
+    }
+    if bars == 0 || bars > MAX_LENGTH_BARS as u32 {
+        return Err(format!("--bars must be between 1 and {MAX_LENGTH_BARS}"));
+    }
+    check_temperature(temperature)?;
+    if limit == Some(0) {
+        return Err("--limit must be at least 1".into());
+    }
+    Ok(EvalArgs {
+        dir: dir.ok_or("a folder of .mid files is required")?,
+        prompt_bars,
+        bars,
+        generator,
+        seed,
+        style,
+        temperature,
+        limit,
+        json,
+    })
+}
+
+/// One file's result.
+#[derive(Debug, Serialize)]
+struct FileResult {
+    file: String,
+    /// Teacher-forced NLL of the true next bars (none for "repeat", which has no probabilities).
+    nll_per_note: Option<f64>,
+    continuation: Metrics,
+    /// The same metrics of the true continuation: the reference the generators aim at.
+    truth: Metrics,
+    milliseconds: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Skipped {
+    file: String,
+    reason: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    generator: Baseline,
+    prompt_bars: u32,
+    bars: u32,
+    seed: u64,
+    temperature: f32,
+    files_evaluated: usize,
+    nll_per_note: Option<f64>,
+    aggregate: Metrics,
+    truth: Metrics,
+    seconds: f64,
+    files: Vec<FileResult>,
+    skipped: Vec<Skipped>,
+}
+
+/// The generators, loaded once.
+enum Engine {
+    Neural(Box<NeuralGenerator>),
+    Markov(MarkovGenerator),
+    Repeat,
+}
+
+fn midi_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read the folder {}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("mid") || e.eq_ignore_ascii_case("midi"))
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("{}: no .mid files in this folder", dir.display()));
+    }
+    Ok(files)
+}
+
+/// Continues and measures one melody.
+fn evaluate(
+    engine: &mut Engine,
+    args: &EvalArgs,
+    melody: &Melody,
+    index: usize,
+) -> Result<(Option<f64>, Metrics, Metrics), String> {
+    let ts = melody.time_signature;
+    let bar = ts.bar_ticks();
+    let (m, n) = (args.prompt_bars, args.bars);
+    let prompt = bars_of(melody, 0, m);
+    let truth = bars_of(melody, m, n);
+    if prompt.notes.is_empty() {
+        return Err(format!("no notes in the first {m} bars"));
+    }
+    let request = GenerationRequest {
+        length_bars: n,
+        time_signature: ts,
+        style: args.style,
+        temperature: args.temperature,
+        seed: args.seed.wrapping_add(index as u64),
+        start_tick: m * bar,
+        pitch_filter: None,
+        top_p: continuo::neural::TOP_P,
+    };
+    let scored = bars_of(melody, 0, m + n);
+    let (continuation, nll) = match engine {
+        Engine::Neural(neural) => {
+            let phrase = neural
+                .generate(std::slice::from_ref(&prompt), &request)
+                .map_err(|e| e.to_string())?;
+            let score = score::neural(neural, &scored, m, args.style)?;
+            (phrase.notes, score.map(|s| s.nll_per_note))
+        }
+        Engine::Markov(markov) => {
+            let phrase = markov
+                .generate(std::slice::from_ref(&prompt), &request)
+                .map_err(|e| e.to_string())?;
+            let score = score::markov(&scored, m * bar);
+            (phrase.notes, score.map(|s| s.nll_per_note))
+        }
+        Engine::Repeat => (evaluation::repeat_last_bar(&prompt.notes, ts, m, n), None),
+    };
+    let key = detect_key(&prompt.notes);
+    let measured = evaluation::measure(&prompt.notes, m, &continuation, &truth.notes, ts, n, key);
+    let reference = evaluation::measure(&prompt.notes, m, &truth.notes, &truth.notes, ts, n, key);
+    Ok((nll, measured, reference))
+}
+
+pub fn run(args: impl Iterator<Item = String>) -> Result<(), String> {
+    let args = parse(args)?;
+    let mut files = midi_files(&args.dir)?;
+    if let Some(limit) = args.limit {
+        files.truncate(limit);
+    }
+    let mut engine = match args.generator {
+        Baseline::Neural => Engine::Neural(Box::new(
+            NeuralGenerator::load().map_err(|why| why.to_string())?,
+        )),
+        Baseline::Markov => Engine::Markov(MarkovGenerator::new()),
+        Baseline::Repeat => Engine::Repeat,
+    };
+    let started = Instant::now();
+    let mut results = Vec::new();
+    let mut skipped = Vec::new();
+    for (index, path) in files.iter().enumerate() {
+        let file = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let outcome = midi_file::read_file(path, None)
+            .map_err(|e| e.to_string())
+            .and_then(|imported| {
+                let needed = args.prompt_bars + args.bars;
+                if imported.bars() < needed {
+                    return Err(format!("{} bars, fewer than {needed}", imported.bars()));
+                }
+                let t = Instant::now();
+                evaluate(&mut engine, &args, &imported.melody, index)
+                    .map(|r| (r, t.elapsed().as_secs_f64() * 1e3))
+            });
+        match outcome {
+            Ok(((nll, continuation, truth), milliseconds)) => results.push(FileResult {
+                file,
+                nll_per_note: nll,
+                continuation,
+                truth,
+                milliseconds,
+            }),
+            Err(reason) => skipped.push(Skipped { file, reason }),
+        }
+    }
+    if results.is_empty() {
+        return Err(format!(
+            "{}: none of the {} files could be evaluated (first reason: {})",
+            args.dir.display(),
+            files.len(),
+            skipped.first().map_or("", |s| s.reason.as_str())
+        ));
+    }
+    let nlls: Vec<f64> = results.iter().filter_map(|r| r.nll_per_note).collect();
+    let continuation: Vec<Metrics> = results.iter().map(|r| r.continuation).collect();
+    let truth: Vec<Metrics> = results.iter().map(|r| r.truth).collect();
+    let report = Report {
+        generator: args.generator,
+        prompt_bars: args.prompt_bars,
+        bars: args.bars,
+        seed: args.seed,
+        temperature: args.temperature,
+        files_evaluated: results.len(),
+        nll_per_note: (!nlls.is_empty()).then(|| nlls.iter().sum::<f64>() / nlls.len() as f64),
+        aggregate: evaluation::mean(&continuation),
+        truth: evaluation::mean(&truth),
+        seconds: started.elapsed().as_secs_f64(),
+        files: results,
+        skipped,
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+        );
+    } else {
+        print!("{}", markdown(&report));
+    }
+    Ok(())
+}
+
+fn cell(value: Option<f64>, digits: usize) -> String {
+    value.map_or_else(|| "—".to_string(), |v| format!("{v:.digits$}"))
+}
+
+fn row(name: &str, nll: Option<f64>, m: &Metrics) -> String {
+    format!(
+        "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        m.notes,
+        cell(nll, 3),
+        cell(m.in_key_rate, 3),
+        cell(m.pitch_class_overlap, 3),
+        cell(m.density_ratio, 2),
+        cell(m.groove_consistency, 3),
+        cell(m.pitch_range, 1),
+        cell(m.copy_rate, 3),
+    )
+}
+
+fn markdown(report: &Report) -> String {
+    let mut out = format!(
+        "Continuations by {:?} of {} bars after the first {} bars ({} files, {} skipped, {:.1} s)\n\n",
+        report.generator,
+        report.bars,
+        report.prompt_bars,
+        report.files_evaluated,
+        report.skipped.len(),
+        report.seconds
+    );
+    out.push_str(
+        "| file | notes | NLL/note | in key | PC overlap | density | groove | range | copy |\n",
+    );
+    out.push_str("|---|---|---|---|---|---|---|---|---|\n");
+    for file in &report.files {
+        out.push_str(&row(&file.file, file.nll_per_note, &file.continuation));
+    }
+    out.push_str(&row("**mean**", report.nll_per_note, &report.aggregate));
+    out.push_str(&row("*true continuation*", None, &report.truth));
+    for skipped in &report.skipped {
+        out.push_str(&format!("\nskipped {}: {}", skipped.file, skipped.reason));
+    }
+    if !report.skipped.is_empty() {
+        out.push('\n');
+    }
+    out
+}

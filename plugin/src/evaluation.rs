@@ -1,0 +1,250 @@
+//! Musical metrics for a continuation against the true next bars, for `continuo eval`.
+//!
+//! All notes are on Continuo's grid (`TICKS_PER_BEAT` per quarter note); the continuation and the
+//! truth start at tick 0, the prompt at its own first bar line. Each metric is `None` where it is
+//! undefined (no notes, a single bar), and aggregates average over the files where it is defined.
+
+use crate::key::Key;
+use crate::phrase::{Note, TimeSignature};
+
+/// The metrics of one continuation (or of the truth itself, as a reference).
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct Metrics {
+    pub notes: usize,
+    /// Share of notes whose pitch class is in the prompt's detected key.
+    pub in_key_rate: Option<f64>,
+    /// Overlap (sum of minima, 0–1) of the pitch-class histograms of continuation and truth.
+    pub pitch_class_overlap: Option<f64>,
+    /// Notes in the continuation per note in the truth.
+    pub density_ratio: Option<f64>,
+    /// MusPy's groove consistency: 1 − mean Hamming distance between the onset patterns of
+    /// consecutive bars, over the bar's grid positions (1 = the same rhythm every bar).
+    pub groove_consistency: Option<f64>,
+    /// Highest minus lowest pitch, in semitones.
+    pub pitch_range: Option<f64>,
+    /// Share of the non-empty bars that repeat a prompt bar exactly (onsets, durations and
+    /// pitches): copying is not composing.
+    pub copy_rate: Option<f64>,
+}
+
+/// The notes starting in each of `bars` bars, as (offset in the bar, duration within the bar,
+/// pitch), sorted.
+fn bar_contents(notes: &[Note], ts: TimeSignature, bars: u32) -> Vec<Vec<(u32, u32, u8)>> {
+    let bar = ts.bar_ticks();
+    let mut contents = vec![Vec::new(); bars as usize];
+    for note in notes {
+        if let Some(content) = contents.get_mut((note.start / bar) as usize) {
+            let offset = note.start % bar;
+            content.push((offset, note.duration.min(bar - offset), note.pitch));
+        }
+    }
+    for content in &mut contents {
+        content.sort_unstable();
+    }
+    contents
+}
+
+fn pitch_class_histogram(notes: &[Note]) -> Option<[f64; 12]> {
+    if notes.is_empty() {
+        return None;
+    }
+    let mut histogram = [0.0; 12];
+    for note in notes {
+        histogram[(note.pitch % 12) as usize] += 1.0;
+    }
+    let total = notes.len() as f64;
+    histogram.iter_mut().for_each(|h| *h /= total);
+    Some(histogram)
+}
+
+/// MusPy's groove consistency over `bars` bars of `notes`.
+pub fn groove_consistency(notes: &[Note], ts: TimeSignature, bars: u32) -> Option<f64> {
+    if bars < 2 || notes.is_empty() {
+        return None;
+    }
+    let resolution = ts.bar_ticks() as usize;
+    let mut patterns = vec![vec![false; resolution]; bars as usize];
+    for note in notes {
+        let bar = note.start as usize / resolution;
+        if let Some(pattern) = patterns.get_mut(bar) {
+            pattern[note.start as usize % resolution] = true;
+        }
+    }
+    let distance: usize = patterns
+        .windows(2)
+        .map(|w| w[0].iter().zip(&w[1]).filter(|(a, b)| a != b).count())
+        .sum();
+    Some(1.0 - distance as f64 / (resolution * (bars as usize - 1)) as f64)
+}
+
+/// Measures `continuation` (`bars` bars) against `truth`, with the prompt's key and bars.
+pub fn measure(
+    prompt: &[Note],
+    prompt_bars: u32,
+    continuation: &[Note],
+    truth: &[Note],
+    ts: TimeSignature,
+    bars: u32,
+    key: Option<Key>,
+) -> Metrics {
+    let notes = continuation.len();
+    let in_key_rate = key.filter(|_| notes > 0).map(|key| {
+        continuation
+            .iter()
+            .filter(|n| key.contains(n.pitch))
+            .count() as f64
+            / notes as f64
+    });
+    let pitch_class_overlap = pitch_class_histogram(continuation)
+        .zip(pitch_class_histogram(truth))
+        .map(|(a, b)| a.iter().zip(&b).map(|(x, y)| x.min(*y)).sum());
+    let density_ratio = (!truth.is_empty()).then(|| notes as f64 / truth.len() as f64);
+    let pitch_range = continuation
+        .iter()
+        .map(|n| n.pitch)
+        .max()
+        .zip(continuation.iter().map(|n| n.pitch).min())
+        .map(|(hi, lo)| (hi - lo) as f64);
+    let prompt_bars_content = bar_contents(prompt, ts, prompt_bars);
+    let continuation_bars: Vec<_> = bar_contents(continuation, ts, bars)
+        .into_iter()
+        .filter(|bar| !bar.is_empty())
+        .collect();
+    let copy_rate = (!continuation_bars.is_empty()).then(|| {
+        continuation_bars
+            .iter()
+            .filter(|bar| prompt_bars_content.contains(bar))
+            .count() as f64
+            / continuation_bars.len() as f64
+    });
+    Metrics {
+        notes,
+        in_key_rate,
+        pitch_class_overlap,
+        density_ratio,
+        groove_consistency: groove_consistency(continuation, ts, bars),
+        pitch_range,
+        copy_rate,
+    }
+}
+
+/// The mean of each metric over the items where it is defined.
+pub fn mean(items: &[Metrics]) -> Metrics {
+    fn avg(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+        let (sum, count) = values
+            .flatten()
+            .fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
+        (count > 0).then(|| sum / count as f64)
+    }
+    Metrics {
+        notes: items.iter().map(|m| m.notes).sum::<usize>() / items.len().max(1),
+        in_key_rate: avg(items.iter().map(|m| m.in_key_rate)),
+        pitch_class_overlap: avg(items.iter().map(|m| m.pitch_class_overlap)),
+        density_ratio: avg(items.iter().map(|m| m.density_ratio)),
+        groove_consistency: avg(items.iter().map(|m| m.groove_consistency)),
+        pitch_range: avg(items.iter().map(|m| m.pitch_range)),
+        copy_rate: avg(items.iter().map(|m| m.copy_rate)),
+    }
+}
+
+/// "Repeat the last bar": the baseline that every continuation should beat.
+pub fn repeat_last_bar(
+    prompt: &[Note],
+    ts: TimeSignature,
+    prompt_bars: u32,
+    bars: u32,
+) -> Vec<Note> {
+    let bar = ts.bar_ticks();
+    let last_start = (prompt_bars.max(1) - 1) * bar;
+    let last: Vec<Note> = prompt
+        .iter()
+        .filter(|n| n.start >= last_start && n.start < last_start + bar)
+        .map(|n| Note {
+            start: n.start - last_start,
+            duration: n.duration.min(last_start + bar - n.start).max(1),
+            ..*n
+        })
+        .collect();
+    (0..bars)
+        .flat_map(|k| {
+            last.iter().map(move |n| Note {
+                start: n.start + k * bar,
+                ..*n
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::Mode;
+
+    fn note(start: u32, duration: u32, pitch: u8) -> Note {
+        Note {
+            start,
+            duration,
+            pitch,
+            velocity: 100,
+        }
+    }
+
+    #[test]
+    fn repeating_the_last_bar_is_all_copy_and_perfect_groove() {
+        let ts = TimeSignature::default();
+        let prompt = vec![
+            note(0, 24, 60),
+            note(48, 12, 64),
+            note(60, 12, 67),
+            note(72, 30, 65),
+        ];
+        let continuation = repeat_last_bar(&prompt, ts, 2, 3);
+        assert_eq!(continuation.len(), 9);
+        assert_eq!(continuation[3].start, 48);
+        assert_eq!(
+            continuation[2].duration, 24,
+            "the tied-over note is cut at the bar line"
+        );
+        let truth = vec![note(0, 48, 60), note(48, 48, 64)];
+        let key = Some(Key {
+            tonic: 0,
+            mode: Mode::Major,
+        });
+        let m = measure(&prompt, 2, &continuation, &truth, ts, 3, key);
+        assert_eq!(m.copy_rate, Some(1.0));
+        assert_eq!(m.groove_consistency, Some(1.0));
+        assert_eq!(m.in_key_rate, Some(1.0));
+        assert_eq!(m.density_ratio, Some(4.5));
+        assert_eq!(m.pitch_range, Some(3.0));
+        // Pitch classes: the continuation has E, G and F a third each; the truth C and E a half.
+        let overlap = m.pitch_class_overlap.unwrap();
+        assert!((overlap - 1.0 / 3.0).abs() < 1e-9, "{overlap}");
+    }
+
+    #[test]
+    fn groove_consistency_follows_muspy() {
+        let ts = TimeSignature::sanitized(2, 4); // 24 positions per bar
+                                                 // Bar 0 onsets at 0 and 12; bar 1 only at 0: one position differs.
+        let notes = vec![note(0, 12, 60), note(12, 12, 62), note(24, 24, 64)];
+        let gc = groove_consistency(&notes, ts, 2).unwrap();
+        assert!((gc - (1.0 - 1.0 / 24.0)).abs() < 1e-12);
+        assert_eq!(groove_consistency(&notes, ts, 1), None);
+    }
+
+    #[test]
+    fn undefined_metrics_are_none_and_means_skip_them() {
+        let ts = TimeSignature::default();
+        let empty = measure(&[], 1, &[], &[], ts, 2, None);
+        assert_eq!(empty.in_key_rate, None);
+        assert_eq!(empty.copy_rate, None);
+        assert_eq!(empty.density_ratio, None);
+        let full = Metrics {
+            notes: 4,
+            in_key_rate: Some(0.5),
+            ..Metrics::default()
+        };
+        let m = mean(&[empty, full]);
+        assert_eq!(m.in_key_rate, Some(0.5));
+        assert_eq!(m.notes, 2);
+    }
+}
