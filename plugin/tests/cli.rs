@@ -109,6 +109,36 @@ fn bad_input_gives_one_clear_line_and_no_file() {
             ],
             "track 9 does not exist",
         ),
+        (
+            vec![
+                example().display().to_string(),
+                "--bars".into(),
+                "4".into(),
+                "--variations".into(),
+                "9".into(),
+            ],
+            "--variations must be",
+        ),
+        (
+            vec![
+                example().display().to_string(),
+                "--bars".into(),
+                "4".into(),
+                "--top-p".into(),
+                "0".into(),
+            ],
+            "--top-p must be",
+        ),
+        (
+            vec![
+                example().display().to_string(),
+                "--bars".into(),
+                "4".into(),
+                "--scale-lock".into(),
+                "H minor".into(),
+            ],
+            "--scale-lock expects",
+        ),
     ];
     for (args, expected) in cases {
         let out = scratch("should-not-exist.mid");
@@ -159,4 +189,79 @@ fn without_the_runtime_the_cli_says_why_and_uses_markov() {
         .unwrap();
     assert_eq!(result.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&result.stderr).contains("was not found"));
+}
+
+#[test]
+fn variations_are_numbered_files_and_scale_lock_holds_the_key() {
+    let out = scratch("var.mid");
+    let result = continuo()
+        .arg("continue")
+        .arg(example())
+        .args(["--bars", "4", "--variations", "3", "--generator", "markov"])
+        .args(["--temperature", "2.0", "--scale-lock", "Eb major", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(!out.exists(), "with --variations the files are numbered");
+    let eb_major = [3u8, 5, 7, 8, 10, 0, 2];
+    for k in 1..=3 {
+        let path = out.with_file_name(format!("var-{k}.mid"));
+        let written =
+            continuo::midi_file::read_bytes(&std::fs::read(&path).unwrap(), Some(2)).unwrap();
+        assert!(!written.melody.notes.is_empty());
+        for note in &written.melody.notes {
+            assert!(eb_major.contains(&(note.pitch % 12)), "{} in variation {k}", note.pitch);
+        }
+    }
+}
+
+#[test]
+fn eval_reports_per_file_and_in_aggregate_and_skips_what_it_cannot_use() {
+    let dir = std::env::temp_dir().join(format!("continuo-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(example(), dir.join("a.mid")).unwrap();
+    std::fs::copy(example(), dir.join("b.MID")).unwrap();
+    std::fs::write(dir.join("broken.mid"), b"MThd garbage").unwrap();
+    std::fs::write(dir.join("notes.txt"), b"not a midi file, not looked at").unwrap();
+    for generator in ["markov", "repeat"] {
+        let result = continuo()
+            .arg("eval")
+            .arg(&dir)
+            .args(["--prompt-bars", "4", "--bars", "4", "--json", "--generator", generator])
+            .output()
+            .unwrap();
+        assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+        assert_eq!(report["files_evaluated"], 2);
+        assert_eq!(report["skipped"][0]["file"], "broken.mid");
+        let aggregate = &report["aggregate"];
+        for metric in ["in_key_rate", "pitch_class_overlap", "density_ratio", "groove_consistency"] {
+            let value = aggregate[metric].as_f64().unwrap();
+            assert!((0.0..=2.0).contains(&value), "{metric} = {value}");
+        }
+        if generator == "repeat" {
+            assert_eq!(aggregate["copy_rate"], 1.0, "repeating the last bar is all copy");
+            assert!(report["nll_per_note"].is_null());
+        } else {
+            assert!(report["nll_per_note"].as_f64().unwrap() > 0.0);
+        }
+    }
+    // The Markdown table, and a clear error for a folder with nothing to evaluate.
+    let table = continuo()
+        .arg("eval")
+        .arg(&dir)
+        .args(["--prompt-bars", "4", "--bars", "4", "--generator", "repeat"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&table.stdout);
+    assert!(stdout.contains("| **mean** |") && stdout.contains("| a.mid |"), "{stdout}");
+    let result = continuo()
+        .arg("eval")
+        .arg(&dir)
+        .args(["--prompt-bars", "40", "--bars", "4", "--generator", "repeat"])
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("none of the 3 files"));
 }
