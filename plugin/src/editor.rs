@@ -31,7 +31,7 @@ use nice_plug_egui::{
 };
 
 pub use roll::{RollView, RollWindow};
-pub use settings::{EditorPrefs, EditorSettings};
+pub use settings::{EditorPrefs, EditorSettings, MIN_SIZE};
 
 use crate::export::{self, Export};
 use crate::params::{ContinuoParams, PlayMode};

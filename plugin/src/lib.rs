@@ -17,6 +17,7 @@ pub mod editor;
 pub mod engine;
 pub mod evaluation;
 pub mod export;
+pub mod fuzzing;
 pub mod generator;
 pub mod history;
 pub mod key;

@@ -202,7 +202,11 @@ fn variations_are_numbered_files_and_scale_lock_holds_the_key() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
     assert!(!out.exists(), "with --variations the files are numbered");
     let eb_major = [3u8, 5, 7, 8, 10, 0, 2];
     for k in 1..=3 {
@@ -211,7 +215,11 @@ fn variations_are_numbered_files_and_scale_lock_holds_the_key() {
             continuo::midi_file::read_bytes(&std::fs::read(&path).unwrap(), Some(2)).unwrap();
         assert!(!written.melody.notes.is_empty());
         for note in &written.melody.notes {
-            assert!(eb_major.contains(&(note.pitch % 12)), "{} in variation {k}", note.pitch);
+            assert!(
+                eb_major.contains(&(note.pitch % 12)),
+                "{} in variation {k}",
+                note.pitch
+            );
         }
     }
 }
@@ -228,20 +236,40 @@ fn eval_reports_per_file_and_in_aggregate_and_skips_what_it_cannot_use() {
         let result = continuo()
             .arg("eval")
             .arg(&dir)
-            .args(["--prompt-bars", "4", "--bars", "4", "--json", "--generator", generator])
+            .args([
+                "--prompt-bars",
+                "4",
+                "--bars",
+                "4",
+                "--json",
+                "--generator",
+                generator,
+            ])
             .output()
             .unwrap();
-        assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
         let report: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
         assert_eq!(report["files_evaluated"], 2);
         assert_eq!(report["skipped"][0]["file"], "broken.mid");
         let aggregate = &report["aggregate"];
-        for metric in ["in_key_rate", "pitch_class_overlap", "density_ratio", "groove_consistency"] {
+        for metric in [
+            "in_key_rate",
+            "pitch_class_overlap",
+            "density_ratio",
+            "groove_consistency",
+        ] {
             let value = aggregate[metric].as_f64().unwrap();
             assert!((0.0..=2.0).contains(&value), "{metric} = {value}");
         }
         if generator == "repeat" {
-            assert_eq!(aggregate["copy_rate"], 1.0, "repeating the last bar is all copy");
+            assert_eq!(
+                aggregate["copy_rate"], 1.0,
+                "repeating the last bar is all copy"
+            );
             assert!(report["nll_per_note"].is_null());
         } else {
             assert!(report["nll_per_note"].as_f64().unwrap() > 0.0);
@@ -255,11 +283,21 @@ fn eval_reports_per_file_and_in_aggregate_and_skips_what_it_cannot_use() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&table.stdout);
-    assert!(stdout.contains("| **mean** |") && stdout.contains("| a.mid |"), "{stdout}");
+    assert!(
+        stdout.contains("| **mean** |") && stdout.contains("| a.mid |"),
+        "{stdout}"
+    );
     let result = continuo()
         .arg("eval")
         .arg(&dir)
-        .args(["--prompt-bars", "40", "--bars", "4", "--generator", "repeat"])
+        .args([
+            "--prompt-bars",
+            "40",
+            "--bars",
+            "4",
+            "--generator",
+            "repeat",
+        ])
         .output()
         .unwrap();
     assert_eq!(result.status.code(), Some(2));

@@ -9,6 +9,9 @@
 //! - `cargo xtask eval`: `continuo eval` on the model's test split (exported as MIDI) for the
 //!   neural model, the Markov generator and "repeat the last bar"; writes
 //!   `models/eval-continuation.json` and prints the table (`models/card.py` puts it in the card).
+//! - `cargo xtask fuzz [seconds]`: each cargo-fuzz target (MIDI import, token decoding, saved
+//!   state) for a while (default 60 s) with nightly Rust; crash inputs are copied into
+//!   `plugin/tests/fuzz-regressions/`, which the test suite replays.
 //! - `cargo xtask screenshot`: opens the real editor in the standalone build under Xvfb, asks for
 //!   four variations and saves `assets/editor.png` (needs Debian's xvfb, xdotool, imagemagick,
 //!   libasound2-dev and libjack-jackd2-dev).
@@ -42,6 +45,7 @@ fn main() -> Result<()> {
         Some("test-models") => test_models(),
         Some("stress") => stress(),
         Some("eval") => eval(),
+        Some("fuzz") => fuzz(&args[1..]),
         Some("screenshot") => screenshot(),
         Some("fetch-runtime") => fetch_runtime().map(|path| println!("{}", path.display())),
         Some("bundle") => bundle(&args),
@@ -187,6 +191,52 @@ fn eval() -> Result<()> {
         .arg("models/eval_table.py")
         .arg(folder))?;
     println!("models/eval-continuation.json written; `models/.venv/bin/python models/card.py` puts the table in the model card");
+    Ok(())
+}
+
+fn fuzz(extra: &[String]) -> Result<()> {
+    let seconds: u64 = extra.first().and_then(|s| s.parse().ok()).unwrap_or(60);
+    let fuzz_dir = std::env::current_dir()?.join("plugin/fuzz");
+    let mut crashes = 0;
+    for target in ["midi_import", "token_decode", "session_state"] {
+        let corpus = fuzz_dir.join("corpus").join(target);
+        std::fs::create_dir_all(&corpus)?;
+        if target == "midi_import" {
+            std::fs::copy(EXAMPLE, corpus.join("ode-to-joy.mid"))?;
+        }
+        let status = cargo()
+            .args(["+nightly", "fuzz", "run", "-O", "--fuzz-dir"])
+            .arg(&fuzz_dir)
+            .arg(target)
+            .arg("--")
+            .arg(format!("-max_total_time={seconds}"))
+            .current_dir(&fuzz_dir)
+            .status()?;
+        let artifacts = fuzz_dir.join("artifacts").join(target);
+        let regressions = PathBuf::from("plugin/tests/fuzz-regressions").join(target);
+        for entry in std::fs::read_dir(&artifacts)
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("crash-")
+                || name.starts_with("oom-")
+                || name.starts_with("timeout-")
+            {
+                std::fs::copy(entry.path(), regressions.join(&name))?;
+                println!("{target}: {name} copied to {}", regressions.display());
+                crashes += 1;
+            }
+        }
+        println!("{target}: {seconds} s, {status}");
+    }
+    if crashes > 0 {
+        return Err(std::io::Error::other(format!(
+            "{crashes} crash inputs found (now regression tests)"
+        ))
+        .into());
+    }
     Ok(())
 }
 
