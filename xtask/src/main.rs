@@ -204,8 +204,9 @@ fn fuzz(extra: &[String]) -> Result<()> {
         if target == "midi_import" {
             std::fs::copy(EXAMPLE, corpus.join("ode-to-joy.mid"))?;
         }
-        let status = cargo()
-            .args(["+nightly", "fuzz", "run", "-O", "--fuzz-dir"])
+        // Through rustup: cargo-fuzz needs the nightly toolchain (sanitizer coverage flags).
+        let status = Command::new("rustup")
+            .args(["run", "nightly", "cargo", "fuzz", "run", "-O", "--fuzz-dir"])
             .arg(&fuzz_dir)
             .arg(target)
             .arg("--")
@@ -230,6 +231,12 @@ fn fuzz(extra: &[String]) -> Result<()> {
             }
         }
         println!("{target}: {seconds} s, {status}");
+        if !status.success() && crashes == 0 {
+            return Err(std::io::Error::other(format!(
+                "cargo fuzz failed for {target} without a crash input (is nightly Rust with cargo-fuzz installed?)"
+            ))
+            .into());
+        }
     }
     if crashes > 0 {
         return Err(std::io::Error::other(format!(
