@@ -45,12 +45,26 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("four_variations", |b| {
         b.iter(|| {
-            for _ in 0..4 {
-                seed += 1;
-                neural
-                    .generate(&history, &request(seed, Style::Folk))
-                    .unwrap();
-            }
+            seed += 4;
+            neural
+                .generate_variations(
+                    &history,
+                    &request(seed, Style::Folk),
+                    &[seed, seed + 1, seed + 2, seed + 3],
+                )
+                .unwrap()
+        })
+    });
+    group.bench_function("four_variations_auto_style", |b| {
+        b.iter(|| {
+            seed += 4;
+            neural
+                .generate_variations(
+                    &history,
+                    &request(seed, Style::Auto),
+                    &[seed, seed + 1, seed + 2, seed + 3],
+                )
+                .unwrap()
         })
     });
     group.bench_function("continue_4_bars_auto_style", |b| {

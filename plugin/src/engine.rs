@@ -90,25 +90,27 @@ impl Engine {
         }
     }
 
-    /// Generates with the chosen generator, falling back to Markov. Returns the phrase, the name
-    /// of the generator that made it, and a sentence when the fallback had to stand in.
-    pub fn generate(
+    /// Generates one phrase per seed with the chosen generator, falling back to Markov. Returns
+    /// the phrases, the name of the generator that made them, and a sentence when the fallback
+    /// had to stand in.
+    pub fn generate_variations(
         &mut self,
         choice: GeneratorChoice,
         history: &[Melody],
         request: &GenerationRequest,
-    ) -> (Result<Phrase, GenerateError>, String, Option<String>) {
+        seeds: &[u64],
+    ) -> (Result<Vec<Phrase>, GenerateError>, String, Option<String>) {
         if choice == GeneratorChoice::Neural {
             let note = match self.neural() {
-                Ok(neural) => match neural.generate(history, request) {
-                    Ok(phrase) => {
+                Ok(neural) => match neural.generate_variations(history, request, seeds) {
+                    Ok(phrases) => {
                         let name = match neural.chosen_style() {
                             Some(style) if request.style == Style::Auto => {
                                 format!("{} (Auto: {})", neural.name(), style.id())
                             }
                             _ => neural.name(),
                         };
-                        return (Ok(phrase), name, None);
+                        return (Ok(phrases), name, None);
                     }
                     Err(error) => format!(
                         "The neural model could not answer ({error}); the Markov generator did."
@@ -117,13 +119,13 @@ impl Engine {
                 Err(why) => format!("Markov fallback: {why}."),
             };
             return (
-                self.markov.generate(history, request),
+                self.markov.generate_variations(history, request, seeds),
                 self.markov.name(),
                 Some(note),
             );
         }
         (
-            self.markov.generate(history, request),
+            self.markov.generate_variations(history, request, seeds),
             self.markov.name(),
             None,
         )

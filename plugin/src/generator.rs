@@ -194,4 +194,26 @@ pub trait Generator: Send {
         history: &[Melody],
         request: &GenerationRequest,
     ) -> Result<Phrase, GenerateError>;
+
+    /// One phrase per seed (the request's own seed is ignored). Generators that can share work
+    /// between variations override this; the default generates them one after another.
+    fn generate_variations(
+        &mut self,
+        history: &[Melody],
+        request: &GenerationRequest,
+        seeds: &[u64],
+    ) -> Result<Vec<Phrase>, GenerateError> {
+        seeds
+            .iter()
+            .map(|&seed| {
+                self.generate(
+                    history,
+                    &GenerationRequest {
+                        seed,
+                        ..request.clone()
+                    },
+                )
+            })
+            .collect()
+    }
 }

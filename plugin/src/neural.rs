@@ -220,13 +220,25 @@ impl NeuralGenerator {
     /// Runs `new` tokens after `cache`; returns the logits of every new position and the grown
     /// cache.
     fn run(&mut self, new: &[u32], cache: Option<Cache>) -> Result<(Vec<f32>, Cache), String> {
+        self.run_batch(new, 1, cache)
+    }
+
+    /// Runs `batch` sequences of `new.len() / batch` tokens each (row-major) after `cache`
+    /// (whose batch dimension must match); returns logits `[batch, new, vocab]` flattened.
+    fn run_batch(
+        &mut self,
+        new: &[u32],
+        batch: usize,
+        cache: Option<Cache>,
+    ) -> Result<(Vec<f32>, Cache), String> {
         let a = self.architecture;
         let ids: Vec<i64> = new.iter().map(|&t| t as i64).collect();
-        let tokens = Tensor::from_array(([1usize, ids.len()], ids)).map_err(|e| e.to_string())?;
+        let per_row = ids.len() / batch.max(1);
+        let tokens = Tensor::from_array(([batch, per_row], ids)).map_err(|e| e.to_string())?;
         let (key, value, past) = match cache {
             Some(cache) => (cache.key, cache.value, cache.length),
             None => {
-                let shape = [a.layers, 1, a.heads, 0, a.head_dim];
+                let shape = [a.layers, batch, a.heads, 0, a.head_dim];
                 let key =
                     Tensor::from_array((shape, Vec::<f32>::new())).map_err(|e| e.to_string())?;
                 let value =
@@ -257,9 +269,36 @@ impl NeuralGenerator {
             Cache {
                 key,
                 value,
-                length: past + new.len(),
+                length: past + per_row,
             },
         ))
+    }
+
+    /// The cache of one sequence repeated `batch` times along the batch dimension, so that
+    /// variations share one prefill of the prompt.
+    fn tile(&self, cache: Cache, batch: usize) -> Result<Cache, String> {
+        let a = self.architecture;
+        let tile = |value: &DynValue| -> Result<DynValue, String> {
+            let (_, data) = value
+                .try_extract_tensor::<f32>()
+                .map_err(|e| e.to_string())?;
+            let per_layer = data.len() / a.layers;
+            let mut tiled = Vec::with_capacity(data.len() * batch);
+            for layer in data.chunks_exact(per_layer) {
+                for _ in 0..batch {
+                    tiled.extend_from_slice(layer);
+                }
+            }
+            let shape = [a.layers, batch, a.heads, cache.length, a.head_dim];
+            Ok(Tensor::from_array((shape, tiled))
+                .map_err(|e| e.to_string())?
+                .into_dyn())
+        };
+        Ok(Cache {
+            key: tile(&cache.key)?,
+            value: tile(&cache.value)?,
+            length: cache.length,
+        })
     }
 
     /// log p(token i | tokens before it) for i = 1..len, in one pass (teacher forcing).
@@ -456,6 +495,84 @@ impl Generator for NeuralGenerator {
         history: &[Melody],
         request: &GenerationRequest,
     ) -> Result<Phrase, GenerateError> {
+        let mut phrases = self.generate_variations(history, request, &[request.seed])?;
+        Ok(phrases.remove(0))
+    }
+
+    /// All variations in one batch: the prompt (and Auto's choice of style) is computed once,
+    /// its KV cache is shared, and every sampling step runs the variations together.
+    fn generate_variations(
+        &mut self,
+        history: &[Melody],
+        request: &GenerationRequest,
+        seeds: &[u64],
+    ) -> Result<Vec<Phrase>, GenerateError> {
+        if seeds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let plan = self.plan(history, request)?;
+        let context = self.architecture.context;
+        let v = self.architecture.vocab_size;
+        let batch = seeds.len();
+        let (logits, cache) = self
+            .run(&plan.prompt, None)
+            .map_err(GenerateError::Backend)?;
+        let last = logits[logits.len() - v..].to_vec();
+        let mut cache = if batch > 1 {
+            self.tile(cache, batch).map_err(GenerateError::Backend)?
+        } else {
+            cache
+        };
+        let mut decoders: Vec<Decoder> = seeds
+            .iter()
+            .map(|&seed| Decoder::new(&plan, seed, last.clone()))
+            .collect();
+        let mut choices = vec![tokens::BAR; batch];
+        let mut sampled = 0;
+        loop {
+            for (decoder, choice) in decoders.iter_mut().zip(&mut choices) {
+                if !decoder.done {
+                    *choice = decoder.step(&plan, request)?;
+                }
+            }
+            sampled += 1;
+            if decoders.iter().all(|d| d.done) || cache.length + 1 >= context {
+                break;
+            }
+            // Finished variations are fed a BAR and their outputs ignored.
+            let (logits, next) = self
+                .run_batch(&choices, batch, Some(cache))
+                .map_err(GenerateError::Backend)?;
+            cache = next;
+            for (decoder, row) in decoders.iter_mut().zip(logits.chunks_exact(v)) {
+                if !decoder.done {
+                    decoder.last.copy_from_slice(row);
+                }
+            }
+        }
+        self.last_counts = (plan.prompt.len(), sampled);
+        decoders.into_iter().map(|d| d.finish(&plan)).collect()
+    }
+}
+
+/// What every variation of one request shares: the prompt and where the phrase lies.
+struct Plan {
+    prompt: Vec<u32>,
+    start_tick: u32,
+    bar_ticks: u32,
+    length_ticks: u32,
+    phrase_end: u32,
+    velocity: u8,
+    time_signature: TimeSignature,
+}
+
+impl NeuralGenerator {
+    /// Builds the prompt for `request` (choosing the style first when it is Auto).
+    fn plan(
+        &mut self,
+        history: &[Melody],
+        request: &GenerationRequest,
+    ) -> Result<Plan, GenerateError> {
         if request.length_bars == 0 {
             return Err(GenerateError::BadRequest(
                 "a phrase needs at least one bar".into(),
@@ -498,19 +615,6 @@ impl Generator for NeuralGenerator {
             style => style,
         };
         self.chosen_style = Some(style);
-        let prompt = prompt_for(style)?;
-
-        let mut rng = fastrand::Rng::with_seed(request.seed);
-        let v = self.architecture.vocab_size;
-        let (logits, mut cache) = self.run(&prompt, None).map_err(GenerateError::Backend)?;
-        let mut last = logits[logits.len() - v..].to_vec();
-
-        let phrase_end = start_tick + length_ticks;
-        let mut bar_start = (start_tick / bar_ticks) * bar_ticks;
-        let mut last_position: Option<u32> = None;
-        let mut expect = Expect::PositionOrBar;
-        let mut pending: Option<(u32, u8)> = None; // (absolute tick, pitch) awaiting a duration
-        let mut found: Vec<Note> = Vec::new();
         let velocity = melody
             .map(|m| {
                 let recent: Vec<u32> = m
@@ -523,98 +627,133 @@ impl Generator for NeuralGenerator {
                 (recent.iter().sum::<u32>() / recent.len().max(1) as u32).clamp(1, 127) as u8
             })
             .unwrap_or(100);
+        Ok(Plan {
+            prompt: prompt_for(style)?,
+            start_tick,
+            bar_ticks,
+            length_ticks,
+            phrase_end: start_tick + length_ticks,
+            velocity,
+            time_signature: ts,
+        })
+    }
+}
+
+/// One variation being sampled: the grammar state, its random stream and the notes so far.
+struct Decoder {
+    rng: fastrand::Rng,
+    /// Logits for the next token (masked in place before sampling).
+    last: Vec<f32>,
+    bar_start: u32,
+    last_position: Option<u32>,
+    expect: Expect,
+    /// (absolute tick, pitch) of a note awaiting its duration.
+    pending: Option<(u32, u8)>,
+    found: Vec<Note>,
+    /// The phrase's last bar has been closed.
+    done: bool,
+}
+
+impl Decoder {
+    fn new(plan: &Plan, seed: u64, last: Vec<f32>) -> Self {
+        Self {
+            rng: fastrand::Rng::with_seed(seed),
+            last,
+            bar_start: (plan.start_tick / plan.bar_ticks) * plan.bar_ticks,
+            last_position: None,
+            expect: Expect::PositionOrBar,
+            pending: None,
+            found: Vec::new(),
+            done: false,
+        }
+    }
+
+    /// Masks the logits by the grammar, samples a token and applies it; returns the token.
+    fn step(&mut self, plan: &Plan, request: &GenerationRequest) -> Result<u32, GenerateError> {
         let pitch_ok = |pitch: u8| {
             request
                 .pitch_filter
                 .as_ref()
                 .is_none_or(|f| f.allows(pitch))
         };
+        let (bar_start, last_position, expect) = (self.bar_start, self.last_position, self.expect);
+        for (id, logit) in self.last.iter_mut().enumerate() {
+            let allowed = match (expect, tokens::token(id as u32)) {
+                (Expect::PositionOrBar, Ok(Token::Bar)) => true,
+                (Expect::PositionOrBar, Ok(Token::Position(p))) => {
+                    let tick = bar_start + p;
+                    p < plan.bar_ticks
+                        && tick >= plan.start_tick
+                        && tick < plan.phrase_end
+                        && last_position.is_none_or(|last| p > last)
+                }
+                (Expect::Pitch, Ok(Token::Pitch(p))) => pitch_ok(p),
+                (Expect::Duration, Ok(Token::Duration(_))) => true,
+                _ => false,
+            };
+            if !allowed {
+                *logit = f32::NEG_INFINITY;
+            }
+        }
+        if self.last.iter().all(|l| !l.is_finite()) {
+            // The pitch filter excludes everything: no note can be written.
+            return Err(GenerateError::BadRequest(
+                "the pitch range and scale allow no note".into(),
+            ));
+        }
+        let choice = sample(
+            &mut self.last,
+            request.temperature,
+            request.top_p.clamp(0.05, 1.0),
+            &mut self.rng,
+        ) as u32;
+        match tokens::token(choice) {
+            Ok(Token::Bar) => {
+                self.bar_start += plan.bar_ticks;
+                self.last_position = None;
+                if self.bar_start >= plan.phrase_end {
+                    self.done = true;
+                }
+            }
+            Ok(Token::Position(p)) => {
+                self.last_position = Some(p);
+                self.pending = Some((self.bar_start + p, 0));
+                self.expect = Expect::Pitch;
+            }
+            Ok(Token::Pitch(p)) => {
+                if let Some(pending) = &mut self.pending {
+                    pending.1 = p;
+                }
+                self.expect = Expect::Duration;
+            }
+            Ok(Token::Duration(d)) => {
+                if let Some((tick, pitch)) = self.pending.take() {
+                    self.found.push(Note {
+                        start: tick - plan.start_tick,
+                        duration: d.min(plan.phrase_end - tick).max(1),
+                        pitch,
+                        velocity: plan.velocity,
+                    });
+                }
+                self.expect = Expect::PositionOrBar;
+            }
+            _ => unreachable!("masked"),
+        }
+        Ok(choice)
+    }
 
-        while cache.length < context {
-            // Mask by the grammar.
-            for (id, logit) in last.iter_mut().enumerate() {
-                let allowed = match (expect, tokens::token(id as u32)) {
-                    (Expect::PositionOrBar, Ok(Token::Bar)) => true,
-                    (Expect::PositionOrBar, Ok(Token::Position(p))) => {
-                        let tick = bar_start + p;
-                        p < bar_ticks
-                            && tick >= start_tick
-                            && tick < phrase_end
-                            && last_position.is_none_or(|last| p > last)
-                    }
-                    (Expect::Pitch, Ok(Token::Pitch(p))) => pitch_ok(p),
-                    (Expect::Duration, Ok(Token::Duration(_))) => true,
-                    _ => false,
-                };
-                if !allowed {
-                    *logit = f32::NEG_INFINITY;
-                }
-            }
-            if last.iter().all(|l| !l.is_finite()) {
-                // The pitch filter excludes everything: no note can be written.
-                return Err(GenerateError::BadRequest(
-                    "the pitch range and scale allow no note".into(),
-                ));
-            }
-            let choice = sample(
-                &mut last,
-                request.temperature,
-                request.top_p.clamp(0.05, 1.0),
-                &mut rng,
-            ) as u32;
-            match tokens::token(choice) {
-                Ok(Token::Bar) => {
-                    bar_start += bar_ticks;
-                    last_position = None;
-                    if bar_start >= phrase_end {
-                        break;
-                    }
-                }
-                Ok(Token::Position(p)) => {
-                    last_position = Some(p);
-                    pending = Some((bar_start + p, 0));
-                    expect = Expect::Pitch;
-                }
-                Ok(Token::Pitch(p)) => {
-                    if let Some(pending) = &mut pending {
-                        pending.1 = p;
-                    }
-                    expect = Expect::Duration;
-                }
-                Ok(Token::Duration(d)) => {
-                    if let Some((tick, pitch)) = pending.take() {
-                        found.push(Note {
-                            start: tick - start_tick,
-                            duration: d.min(phrase_end - tick).max(1),
-                            pitch,
-                            velocity,
-                        });
-                    }
-                    expect = Expect::PositionOrBar;
-                }
-                _ => unreachable!("masked"),
-            }
-            if cache.length + 1 >= context {
-                break;
-            }
-            let (logits, next) = self
-                .run(&[choice], Some(cache))
-                .map_err(GenerateError::Backend)?;
-            cache = next;
-            last = logits;
-        }
+    fn finish(mut self, plan: &Plan) -> Result<Phrase, GenerateError> {
         // Cut notes where the next begins (the model may let a note ring over the next onset).
-        for i in 0..found.len().saturating_sub(1) {
-            let next = found[i + 1].start;
-            if found[i].end() > next {
-                found[i].duration = next - found[i].start;
+        for i in 0..self.found.len().saturating_sub(1) {
+            let next = self.found[i + 1].start;
+            if self.found[i].end() > next {
+                self.found[i].duration = next - self.found[i].start;
             }
         }
-        self.last_counts = (prompt.len(), cache.length + 1 - prompt.len());
         let phrase = Phrase {
-            notes: found,
-            length_ticks,
-            time_signature: ts,
+            notes: self.found,
+            length_ticks: plan.length_ticks,
+            time_signature: plan.time_signature,
         };
         phrase.validate().map_err(GenerateError::InvalidPhrase)?;
         Ok(phrase)
@@ -792,6 +931,35 @@ mod tests {
             .generate(&history, &request(3, 1.0, Style::Auto))
             .unwrap();
         assert_eq!(auto.validate(), Ok(()));
+    }
+
+    #[test]
+    fn variations_in_one_batch_are_valid_distinct_and_reproducible() {
+        let mut neural = generator();
+        let history = [ode()];
+        let seeds = [11, 12, 13, 14];
+        let a = neural
+            .generate_variations(&history, &request(0, 1.3, Style::Folk), &seeds)
+            .unwrap();
+        let b = neural
+            .generate_variations(&history, &request(0, 1.3, Style::Folk), &seeds)
+            .unwrap();
+        assert_eq!(a, b, "the same seeds give the same variations");
+        assert_eq!(a.len(), 4);
+        for phrase in &a {
+            assert_eq!(phrase.validate(), Ok(()));
+            assert_eq!(phrase.length_ticks, 4 * 48);
+            assert!(!phrase.notes.is_empty());
+        }
+        assert!(a.iter().any(|p| p != &a[0]), "variations differ");
+        // A batch of one is exactly `generate`.
+        let one = neural
+            .generate_variations(&history, &request(0, 1.3, Style::Folk), &[21])
+            .unwrap();
+        let single = neural
+            .generate(&history, &request(21, 1.3, Style::Folk))
+            .unwrap();
+        assert_eq!(one, vec![single]);
     }
 
     #[test]

@@ -395,19 +395,13 @@ fn answer(
     };
     // A generator bug must not take the worker (and with it every later suggestion) down.
     // Variations differ by seed only; the first is the one that plays.
+    let seeds: Vec<u64> = (0..request.variations.clamp(1, 8) as u64)
+        .map(|k| request.id * 16 + k)
+        .collect();
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        let mut variations = Vec::new();
-        let mut last = (String::new(), None);
-        for k in 0..request.variations.clamp(1, 8) as u64 {
-            let seeded = GenerationRequest {
-                seed: request.id * 16 + k,
-                ..generation_request.clone()
-            };
-            let (phrase, name, note) = engine.generate(request.generator, &melodies, &seeded);
-            variations.push(phrase?);
-            last = (name, note);
-        }
-        Ok::<_, GenerateError>((variations, last.0, last.1))
+        let (phrases, name, note) =
+            engine.generate_variations(request.generator, &melodies, &generation_request, &seeds);
+        Ok::<_, GenerateError>((phrases?, name, note))
     }));
     let elapsed = started.elapsed();
     let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());

@@ -301,20 +301,14 @@ fn run_continue(args: ContinueArgs) -> Result<(), String> {
     };
     let mut generator = load_generator(args.generator)?;
     // Generate everything before writing anything: a failure leaves no partial output.
-    let mut phrases = Vec::new();
-    for k in 0..args.variations {
-        let started = Instant::now();
-        let phrase = generator
-            .generate(
-                std::slice::from_ref(&prompt),
-                &GenerationRequest {
-                    seed: args.seed.wrapping_add(k as u64),
-                    ..request.clone()
-                },
-            )
-            .map_err(|e| e.to_string())?;
-        phrases.push((phrase, started.elapsed()));
-    }
+    let seeds: Vec<u64> = (0..args.variations as u64)
+        .map(|k| args.seed.wrapping_add(k))
+        .collect();
+    let started = Instant::now();
+    let phrases = generator
+        .generate_variations(std::slice::from_ref(&prompt), &request, &seeds)
+        .map_err(|e| e.to_string())?;
+    let elapsed = started.elapsed();
     println!(
         "Continuation of {} ({} bars of prompt, {}/{} at {:.0} BPM) by {}:",
         args.input.display(),
@@ -324,7 +318,7 @@ fn run_continue(args: ContinueArgs) -> Result<(), String> {
         imported.tempo,
         generator.name()
     );
-    for (k, (phrase, elapsed)) in phrases.iter().enumerate() {
+    for (k, phrase) in phrases.iter().enumerate() {
         let output = if args.variations == 1 {
             args.output.clone()
         } else {
@@ -358,13 +352,21 @@ fn run_continue(args: ContinueArgs) -> Result<(), String> {
             pianoroll::render(&phrase.notes, phrase.length_ticks, ts)
         );
         println!(
-            "{} notes in {} bars, generated in {:.2} ms; written to {}",
+            "{} notes in {} bars; written to {}",
             phrase.notes.len(),
             args.bars,
-            elapsed.as_secs_f64() * 1e3,
             output.display()
         );
     }
+    println!(
+        "{} generated in {:.2} ms",
+        if args.variations == 1 {
+            "1 continuation".to_string()
+        } else {
+            format!("{} variations (in one batch)", args.variations)
+        },
+        elapsed.as_secs_f64() * 1e3
+    );
     Ok(())
 }
 
