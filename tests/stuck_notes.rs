@@ -3,6 +3,8 @@
 //! inside its block, in order (checked by the harness on every block); and nothing is allocated
 //! in `process()` (the plugin binary is built with `assert_process_allocs`).
 //!
+//! Host loops (cycling a region) are among the actions.
+//!
 //! `cargo xtask test` runs 200 cases; `cargo xtask stress` runs 10,000 (`PROPTEST_CASES`).
 
 use continuo_host_tests::{assert_balanced, Daw, In, Out};
@@ -23,6 +25,8 @@ enum Action {
     Meter(u16, u16),
     Param(&'static str, f64),
     SampleRate(f64),
+    /// The host cycles a region (start beat, length in beats), or stops cycling.
+    Loop(Option<(f64, f64)>),
 }
 
 fn block_size() -> impl Strategy<Value = u32> {
@@ -49,6 +53,7 @@ fn action() -> impl Strategy<Value = Action> {
             (0.0f64..=1.0).prop_map(|v| Action::Param("temperature", v)),
         ],
         1 => prop::sample::select(vec![44_100.0, 48_000.0, 96_000.0]).prop_map(Action::SampleRate),
+        1 => prop::option::of((0.0f64..32.0, 0.5f64..16.0)).prop_map(Action::Loop),
     ]
 }
 
@@ -96,6 +101,7 @@ fn play(actions: &[Action]) -> Vec<(u64, Out)> {
             Action::Meter(n, d) => daw.time_signature = (*n, *d),
             Action::Param(id, value) => pending.push((daw.position, In::Param(id, *value))),
             Action::SampleRate(rate) => daw.reactivate(*rate),
+            Action::Loop(range) => daw.loop_range = range.map(|(start, len)| (start, start + len)),
         }
     }
     // The player lets go of everything, playback is switched off and the host stops: nothing

@@ -97,6 +97,9 @@ pub struct Daw {
     pub tempo: f64,
     pub playing: bool,
     pub time_signature: (u16, u16),
+    /// The host's loop (start, end) in beats while it is active: playback jumps back to the
+    /// start when a block reaches the end, as a DAW cycling a region does.
+    pub loop_range: Option<(f64, f64)>,
     input_ports: AudioPorts,
     output_ports: AudioPorts,
     audio_in: Vec<Vec<f32>>,
@@ -143,6 +146,7 @@ impl Daw {
             tempo: 120.0,
             playing: true,
             time_signature: (4, 4),
+            loop_range: None,
             input_ports: AudioPorts::with_capacity(2, 1),
             output_ports: AudioPorts::with_capacity(2, 1),
             audio_in: vec![vec![0.0; block_size as usize]; 2],
@@ -214,6 +218,10 @@ impl Daw {
         if self.playing {
             flags |= TransportFlags::IS_PLAYING;
         }
+        if self.loop_range.is_some() {
+            flags |= TransportFlags::IS_LOOP_ACTIVE;
+        }
+        let (loop_start, loop_end) = self.loop_range.unwrap_or((0.0, 0.0));
         let bar_beats = self.time_signature.0 as f64 * 4.0 / self.time_signature.1 as f64;
         let bar = (self.beats / bar_beats).floor();
         TransportEvent {
@@ -223,8 +231,8 @@ impl Daw {
             song_pos_seconds: SecondsTime::from_float(self.position as f64 / self.sample_rate),
             tempo: self.tempo,
             tempo_inc: 0.0,
-            loop_start_beats: BeatTime::from_int(0),
-            loop_end_beats: BeatTime::from_int(0),
+            loop_start_beats: BeatTime::from_float(loop_start),
+            loop_end_beats: BeatTime::from_float(loop_end),
             loop_start_seconds: SecondsTime::from_int(0),
             loop_end_seconds: SecondsTime::from_int(0),
             bar_start: BeatTime::from_float(bar * bar_beats),
@@ -339,6 +347,11 @@ impl Daw {
             self.position += frames as u64;
             if self.playing {
                 self.beats += frames as f64 * self.tempo / 60.0 / self.sample_rate;
+                if let Some((start, end)) = self.loop_range {
+                    if end > start && self.beats >= end {
+                        self.beats = start + (self.beats - end) % (end - start);
+                    }
+                }
             }
         }
         collected
