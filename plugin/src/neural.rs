@@ -169,8 +169,32 @@ pub struct NeuralGenerator {
 
 impl NeuralGenerator {
     /// Loads the embedded model (with the embedded metadata) and warms it up.
+    /// The model embedded in the binary, or the one at `CONTINUO_MODEL_PATH` (an `.onnx` file
+    /// from `models/export.py`, with its metadata `.json` beside it): a model trained with
+    /// `cargo xtask train` can be tried without rebuilding the plugin.
     pub fn load() -> Result<NeuralGenerator, Unavailable> {
-        Self::from_parts(MODEL_BYTES, MODEL_METADATA)
+        match std::env::var_os("CONTINUO_MODEL_PATH") {
+            Some(path) => Self::from_file(Path::new(&path)),
+            None => Self::from_parts(MODEL_BYTES, MODEL_METADATA),
+        }
+    }
+
+    /// Loads `path` (.onnx) and the metadata beside it (.json).
+    pub fn from_file(path: &Path) -> Result<NeuralGenerator, Unavailable> {
+        let model = std::fs::read(path).map_err(|e| {
+            Unavailable(format!(
+                "the model at {} cannot be read: {e}",
+                path.display()
+            ))
+        })?;
+        let metadata_path = path.with_extension("json");
+        let metadata = std::fs::read_to_string(&metadata_path).map_err(|e| {
+            Unavailable(format!(
+                "the model's metadata at {} cannot be read: {e}",
+                metadata_path.display()
+            ))
+        })?;
+        Self::from_parts(&model, &metadata)
     }
 
     /// Loads a model from bytes and metadata (used for the embedded model and in tests).
@@ -931,6 +955,25 @@ mod tests {
             .generate(&history, &request(3, 1.0, Style::Auto))
             .unwrap();
         assert_eq!(auto.validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_model_file_that_cannot_be_read_is_a_clear_reason() {
+        let dir = std::env::temp_dir().join(format!("continuo-model-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let missing = NeuralGenerator::from_file(&dir.join("none.onnx"))
+            .err()
+            .unwrap();
+        assert!(missing.0.starts_with("the model at "), "{missing}");
+        let model = dir.join("alone.onnx");
+        std::fs::write(&model, MODEL_BYTES).unwrap();
+        let no_metadata = NeuralGenerator::from_file(&model).err().unwrap();
+        assert!(no_metadata.0.contains("metadata"), "{no_metadata}");
+        std::fs::write(model.with_extension("json"), MODEL_METADATA).unwrap();
+        assert!(
+            NeuralGenerator::from_file(&model).is_ok(),
+            "the shipped pair loads from files"
+        );
     }
 
     #[test]

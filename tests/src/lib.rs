@@ -399,3 +399,52 @@ pub fn assert_balanced(events: &[(u64, Out)]) {
     let hanging: Vec<_> = sounding.into_iter().filter(|(_, n)| *n > 0).collect();
     assert!(hanging.is_empty(), "notes left hanging: {hanging:?}");
 }
+
+/// Plays C E G C twice and asks for one bar at the coldest temperature with the neural model
+/// chosen: the Markov generator, standing in, continues the arpeggio exactly from the next bar.
+/// Used by the degraded-mode tests (no runtime, a corrupt runtime, a corrupt model).
+pub fn assert_markov_answers_for_the_model() {
+    let mut daw = Daw::new(512);
+    let mut input = vec![
+        (0, In::Param("temperature", 0.0)),
+        (0, In::Param("length", 0.0)),    // one bar
+        (0, In::Param("generator", 0.0)), // ask for the neural model
+    ];
+    for (i, key) in [60u8, 64, 67, 72, 60, 64, 67, 72].into_iter().enumerate() {
+        let on = i as u64 * 24_000;
+        input.push((
+            on,
+            In::NoteOn {
+                channel: 0,
+                key,
+                velocity: 0.7,
+            },
+        ));
+        input.push((on + 20_000, In::NoteOff { channel: 0, key }));
+    }
+    input.push((200_000, In::Param("suggest", 1.0)));
+    input.sort_by_key(|(at, _)| *at);
+    let mut events = daw.run(200_512, &input);
+    daw.let_worker_answer();
+    events.extend(daw.run(300_000, &[(daw.position, In::Param("suggest", 0.0))]));
+    // The player's notes passed through (Thru) …
+    let passed = events
+        .iter()
+        .filter(|(at, e)| *at < 200_000 && matches!(e, Out::NoteOn { channel: 0, .. }))
+        .count();
+    assert_eq!(passed, 8, "MIDI passes while the model is unavailable");
+    // … and the answer continues the arpeggio from the next bar (beat 12).
+    let answered: Vec<(u64, u8)> = events
+        .iter()
+        .filter(|(at, _)| *at >= 288_000)
+        .filter_map(|(at, e)| match e {
+            Out::NoteOn { key, .. } => Some((*at, *key)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        answered,
+        vec![(288_000, 60), (312_000, 64), (336_000, 67), (360_000, 72)]
+    );
+    assert_balanced(&events);
+}
