@@ -12,9 +12,10 @@
 //! - `cargo xtask fuzz [seconds]`: each cargo-fuzz target (MIDI import, token decoding, saved
 //!   state) for a while (default 60 s) with nightly Rust; crash inputs are copied into
 //!   `plugin/tests/fuzz-regressions/`, which the test suite replays.
-//! - `cargo xtask screenshot`: opens the real editor in the standalone build under Xvfb, asks for
-//!   four variations and saves `assets/editor.png` (needs Debian's xvfb, xdotool, imagemagick,
-//!   libasound2-dev and libjack-jackd2-dev).
+//! - `cargo xtask screenshot`: opens the real editor in the standalone build under Xvfb with a
+//!   dummy JACK server, plays eight bars into it, asks for four variations and saves
+//!   `assets/editor.png` (needs Debian's xvfb, xdotool, imagemagick, jackd2, libasound2-dev and
+//!   libjack-jackd2-dev).
 //! - `cargo xtask stress`: the stuck-note property test with 10,000 cases, 32 instances at once.
 //! - `cargo xtask test-models`: the model pipeline's Python tests (tokenizer and export parity)
 //!   in `models/.venv`.
@@ -247,8 +248,9 @@ fn fuzz(extra: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// The real editor in nice-plug's standalone host under Xvfb: four variations asked for by
-/// clicking, as a musician would, then the screen captured.
+/// The real editor in nice-plug's standalone host, under Xvfb with a dummy JACK server: a
+/// player plays eight bars into it, then four variations are asked for by clicking, as a
+/// musician would, and the window is captured.
 fn screenshot() -> Result<()> {
     let target = "target/standalone";
     run(cargo().args([
@@ -259,30 +261,48 @@ fn screenshot() -> Result<()> {
         "--target-dir",
         target,
     ]))?;
+    let venv = python_venv(
+        Path::new("target/pyvenv-screenshot"),
+        "xtask/screenshot-requirements.txt",
+    )?;
     let display = ":97";
-    let mut xvfb = Command::new("Xvfb")
-        .args([display, "-screen", "0", "1024x700x24"])
-        .spawn()?;
-    std::thread::sleep(std::time::Duration::from_secs(1));
-    let mut app = Command::new(format!("{target}/release/continuo-standalone"))
-        .args(["--backend", "dummy"])
-        .env("DISPLAY", display)
-        .env("CONTINUO_ORT_PATH", fetch_runtime()?)
-        .spawn()?;
-    let xdotool = |args: &str| {
-        run(Command::new("xdotool")
-            .args(args.split_whitespace())
-            .env("DISPLAY", display))
-    };
+    let mut children = Vec::new();
     let result = (|| -> Result<()> {
-        std::thread::sleep(std::time::Duration::from_secs(5));
+        let pause = |ms: u64| std::thread::sleep(std::time::Duration::from_millis(ms));
+        children.push(
+            Command::new("Xvfb")
+                .args([display, "-screen", "0", "1024x700x24"])
+                .spawn()?,
+        );
+        children.push(
+            Command::new("jackd")
+                .args(["-d", "dummy", "-r", "48000", "-p", "512"])
+                .spawn()?,
+        );
+        pause(2000);
+        children.push(
+            Command::new(format!("{target}/release/continuo-standalone"))
+                .args(["--backend", "jack"])
+                .env("DISPLAY", display)
+                .env("CONTINUO_ORT_PATH", fetch_runtime()?)
+                .spawn()?,
+        );
+        pause(5000);
+        run(Command::new(venv.join("bin/python"))
+            .arg("xtask/screenshot_player.py")
+            .arg("continuo:midi_input"))?;
+        let xdotool = |args: &str| {
+            run(Command::new("xdotool")
+                .args(args.split_whitespace())
+                .env("DISPLAY", display))
+        };
         // Variations slider to 4, Loop, then Suggest (positions of the default 820 × 600 layout).
-        xdotool("mousemove 450 405 mousedown 1 sleep 0.2 mousemove 480 405 sleep 0.2 mousemove 514 405 sleep 0.2 mouseup 1")?;
+        xdotool("mousemove 450 405 mousedown 1 sleep 0.2 mousemove 480 405 sleep 0.2 mousemove 492 405 sleep 0.2 mouseup 1")?;
         xdotool("mousemove 521 18 click 1")?;
         xdotool("mousemove 68 18 click 1")?;
-        std::thread::sleep(std::time::Duration::from_secs(3));
+        pause(3000);
         xdotool("mousemove 1000 690")?;
-        std::thread::sleep(std::time::Duration::from_millis(2500));
+        pause(2500);
         run(Command::new("import")
             .args([
                 "-window",
@@ -293,8 +313,10 @@ fn screenshot() -> Result<()> {
             ])
             .env("DISPLAY", display))
     })();
-    let _ = app.kill();
-    let _ = xvfb.kill();
+    for mut child in children.into_iter().rev() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
     result?;
     println!("assets/editor.png written");
     Ok(())
