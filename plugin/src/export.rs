@@ -22,9 +22,11 @@ pub fn default_folder() -> PathBuf {
 
 /// What to write.
 pub struct Export<'a> {
+    /// The chosen variation.
     pub phrase: &'a Phrase,
     /// The prompt and the tick (from its first bar line) where the phrase starts after it.
     pub prompt: Option<(&'a Melody, u32)>,
+    /// The host's tempo (BPM) and the phrase's meter, written into the file's conductor track.
     pub tempo: f64,
     pub time_signature: TimeSignature,
     /// 1-based number of the variation, for the file name.

@@ -581,11 +581,16 @@ impl Generator for NeuralGenerator {
 
 /// What every variation of one request shares: the prompt and where the phrase lies.
 struct Plan {
+    /// The prompt's tokens (`BOS STYLE TS BAR …`), run once for all variations.
     prompt: Vec<u32>,
+    /// Where the phrase starts on the prompt's grid (ticks from its first bar line).
     start_tick: u32,
+    /// One bar of the request's meter, in ticks (the grammar closes bars at this length).
     bar_ticks: u32,
+    /// The phrase's length, and the tick where it ends on the prompt's grid.
     length_ticks: u32,
     phrase_end: u32,
+    /// The player's recent mean velocity, given to every generated note (the model has none).
     velocity: u8,
     time_signature: TimeSignature,
 }
@@ -665,9 +670,12 @@ impl NeuralGenerator {
 
 /// One variation being sampled: the grammar state, its random stream and the notes so far.
 struct Decoder {
+    /// This variation's own random stream (seeded per variation, so each is reproducible).
     rng: fastrand::Rng,
     /// Logits for the next token (masked in place before sampling).
     last: Vec<f32>,
+    /// Tick where the current bar starts, the last POS written in it, and which kind of token
+    /// the grammar expects next.
     bar_start: u32,
     last_position: Option<u32>,
     expect: Expect,

@@ -23,7 +23,9 @@ const PLAYHEAD: Color32 = Color32::from_rgb(240, 240, 240);
 /// Everything the roll draws, in beats on one timeline.
 #[derive(Debug, Clone, Default)]
 pub struct RollView<'a> {
+    /// The latest stretch of playing (drawn only if it is on the suggestion's timeline).
     pub history: Option<&'a Segment>,
+    /// Every variation of the suggestion; `chosen` is drawn solid, the others as outlines.
     pub variations: &'a [Phrase],
     pub chosen: usize,
     /// Where the suggestion starts; `None` places it at the bar after the playing.
