@@ -181,12 +181,7 @@ mod tests {
     use crate::key::Mode;
 
     fn note(start: u32, duration: u32, pitch: u8) -> Note {
-        Note {
-            start,
-            duration,
-            pitch,
-            velocity: 100,
-        }
+        Note::new(start, duration, pitch, 100)
     }
 
     #[test]

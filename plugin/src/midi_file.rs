@@ -269,12 +269,7 @@ mod tests {
     use super::*;
 
     fn note(start: u32, duration: u32, pitch: u8) -> Note {
-        Note {
-            start,
-            duration,
-            pitch,
-            velocity: 80,
-        }
+        Note::new(start, duration, pitch, 80)
     }
 
     #[test]

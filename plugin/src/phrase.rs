@@ -61,6 +61,15 @@ pub struct Note {
 }
 
 impl Note {
+    pub const fn new(start: u32, duration: u32, pitch: u8, velocity: u8) -> Note {
+        Note {
+            start,
+            duration,
+            pitch,
+            velocity,
+        }
+    }
+
     pub fn end(&self) -> u32 {
         self.start + self.duration
     }
@@ -160,12 +169,7 @@ mod tests {
     use super::*;
 
     fn note(start: u32, duration: u32, pitch: u8) -> Note {
-        Note {
-            start,
-            duration,
-            pitch,
-            velocity: 90,
-        }
+        Note::new(start, duration, pitch, 90)
     }
 
     #[test]
