@@ -2,7 +2,7 @@
 //! Suggest triggered, and the answer checked to the sample. The binary is built with nice-plug's
 //! `assert_process_allocs`, so any allocation in `process()` aborts these tests.
 
-use continuo_host_tests::{assert_balanced, Daw, In, Out};
+use continuo_host_tests::{assert_balanced, notes, Daw, In, Out};
 
 /// The figure the "player" plays three times: C D E F G F E D in eighths.
 const FIGURE: [u8; 8] = [60, 62, 64, 65, 67, 65, 64, 62];
@@ -30,18 +30,8 @@ fn setup_params() -> Vec<(u64, In)> {
 /// The player's three bars, plus the Suggest trigger.
 fn played_input() -> Vec<(u64, In)> {
     let mut input = setup_params();
-    for (i, &key) in FIGURE.iter().cycle().take(24).enumerate() {
-        let on = i as u64 * EIGHTH;
-        input.push((
-            on,
-            In::NoteOn {
-                channel: 0,
-                key,
-                velocity: 0.8,
-            },
-        ));
-        input.push((on + HELD, In::NoteOff { channel: 0, key }));
-    }
+    let keys: Vec<u8> = FIGURE.iter().copied().cycle().take(24).collect();
+    input.extend(notes(&keys, EIGHTH, HELD, 0.8));
     input.push((TRIGGER_AT, In::Param("suggest", 1.0)));
     input.sort_by_key(|(at, _)| *at);
     input

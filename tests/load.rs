@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use continuo_host_tests::{Daw, In, Out};
+use continuo_host_tests::{notes, Daw, In, Out};
 
 fn resident_megabytes() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -32,24 +32,8 @@ fn many_instances_all_answer_at_once() {
             (0, In::Param("length", 1.0)),
             (0, In::Param("out-channel", 1.0)),
         ];
-        for (n, step) in [0u8, 2, 4, 5, 7, 5, 4, 2].into_iter().enumerate() {
-            let on = n as u64 * 24_000;
-            input.push((
-                on,
-                In::NoteOn {
-                    channel: 0,
-                    key: base + step,
-                    velocity: 0.7,
-                },
-            ));
-            input.push((
-                on + 20_000,
-                In::NoteOff {
-                    channel: 0,
-                    key: base + step,
-                },
-            ));
-        }
+        let keys: Vec<u8> = [0u8, 2, 4, 5, 7, 5, 4, 2].map(|step| base + step).to_vec();
+        input.extend(notes(&keys, 24_000, 20_000, 0.7));
         input.sort_by_key(|(at, _)| *at);
         daw.run(200_000, &input);
     }

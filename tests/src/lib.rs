@@ -400,6 +400,25 @@ pub fn assert_balanced(events: &[(u64, Out)]) {
     assert!(hanging.is_empty(), "notes left hanging: {hanging:?}");
 }
 
+/// Note-ons every `step` samples from sample 0, each held for `held` samples, on channel 0
+/// (input for `Daw::run`, to be merged and sorted with other events).
+pub fn notes(keys: &[u8], step: u64, held: u64, velocity: f64) -> Vec<(u64, In)> {
+    let mut input = Vec::with_capacity(keys.len() * 2);
+    for (i, &key) in keys.iter().enumerate() {
+        let on = i as u64 * step;
+        input.push((
+            on,
+            In::NoteOn {
+                channel: 0,
+                key,
+                velocity,
+            },
+        ));
+        input.push((on + held, In::NoteOff { channel: 0, key }));
+    }
+    input
+}
+
 /// Plays C E G C twice and asks for one bar at the coldest temperature with the neural model
 /// chosen: the Markov generator, standing in, continues the arpeggio exactly from the next bar.
 /// Used by the degraded-mode tests (no runtime, a corrupt runtime, a corrupt model).
@@ -410,18 +429,12 @@ pub fn assert_markov_answers_for_the_model() {
         (0, In::Param("length", 0.0)),    // one bar
         (0, In::Param("generator", 0.0)), // ask for the neural model
     ];
-    for (i, key) in [60u8, 64, 67, 72, 60, 64, 67, 72].into_iter().enumerate() {
-        let on = i as u64 * 24_000;
-        input.push((
-            on,
-            In::NoteOn {
-                channel: 0,
-                key,
-                velocity: 0.7,
-            },
-        ));
-        input.push((on + 20_000, In::NoteOff { channel: 0, key }));
-    }
+    input.extend(notes(
+        &[60, 64, 67, 72, 60, 64, 67, 72],
+        24_000,
+        20_000,
+        0.7,
+    ));
     input.push((200_000, In::Param("suggest", 1.0)));
     input.sort_by_key(|(at, _)| *at);
     let mut events = daw.run(200_512, &input);
