@@ -11,6 +11,15 @@ fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/ode-to-joy.mid")
 }
 
+/// A run that must have worked; its stderr is the failure message otherwise.
+fn assert_succeeded(output: &std::process::Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("continuo-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -31,11 +40,7 @@ fn continues_a_file_and_the_same_seed_gives_the_same_output() {
             .arg(out)
             .output()
             .unwrap();
-        assert!(
-            result.status.success(),
-            "{}",
-            String::from_utf8_lossy(&result.stderr)
-        );
+        assert_succeeded(&result);
         let stdout = String::from_utf8_lossy(&result.stdout);
         assert!(stdout.contains("generated in"), "{stdout}");
         assert!(stdout.contains('#'), "a piano roll is printed: {stdout}");
@@ -202,11 +207,7 @@ fn variations_are_numbered_files_and_scale_lock_holds_the_key() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+    assert_succeeded(&result);
     assert!(!out.exists(), "with --variations the files are numbered");
     let eb_major = [3u8, 5, 7, 8, 10, 0, 2];
     for k in 1..=3 {
@@ -247,11 +248,7 @@ fn eval_reports_per_file_and_in_aggregate_and_skips_what_it_cannot_use() {
             ])
             .output()
             .unwrap();
-        assert!(
-            result.status.success(),
-            "{}",
-            String::from_utf8_lossy(&result.stderr)
-        );
+        assert_succeeded(&result);
         let report: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
         assert_eq!(report["files_evaluated"], 2);
         assert_eq!(report["skipped"][0]["file"], "broken.mid");
