@@ -12,7 +12,7 @@
 //! the project.
 
 mod roll;
-mod settings;
+pub mod settings;
 mod widgets;
 
 use std::error::Error;
@@ -34,7 +34,7 @@ pub use roll::{RollView, RollWindow};
 pub use settings::{EditorPrefs, EditorSettings, MIN_SIZE};
 
 use crate::export::{self, Export};
-use crate::params::{ContinuoParams, PlayMode};
+use crate::params::{ContinuoParams, PlayModeParam};
 use crate::worker::{click_suggest, Command, Shared, Status};
 
 /// How long after a Suggest click without any audio block the editor says the host is not
@@ -209,29 +209,29 @@ impl EditorUi {
 
         let mode = self.params.play_mode.value();
         if ui
-            .selectable_label(mode == PlayMode::Once, "Play once")
+            .selectable_label(mode == PlayModeParam::Once, "Play once")
             .on_hover_text("Play the suggestion once, from the next bar")
             .clicked()
         {
-            widgets::set(setter, &self.params.play_mode, PlayMode::Once);
+            widgets::set(setter, &self.params.play_mode, PlayModeParam::Once);
             // Play once again after it has finished: the audio thread re-arms it.
             self.shared
                 .replay_clicks
                 .fetch_add(1, std::sync::atomic::Ordering::Release);
         }
         if ui
-            .selectable_label(mode == PlayMode::Loop, "Loop")
+            .selectable_label(mode == PlayModeParam::Loop, "Loop")
             .on_hover_text("Loop the suggestion from the next bar")
             .clicked()
         {
-            widgets::set(setter, &self.params.play_mode, PlayMode::Loop);
+            widgets::set(setter, &self.params.play_mode, PlayModeParam::Loop);
         }
         if ui
-            .selectable_label(mode == PlayMode::Off, "Stop")
+            .selectable_label(mode == PlayModeParam::Off, "Stop")
             .on_hover_text("Stop playing the suggestion (it is kept for browsing and export)")
             .clicked()
         {
-            widgets::set(setter, &self.params.play_mode, PlayMode::Off);
+            widgets::set(setter, &self.params.play_mode, PlayModeParam::Off);
         }
         ui.separator();
         if ui

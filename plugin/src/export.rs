@@ -8,9 +8,9 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::generator::Melody;
-use crate::midi_file::{self, TrackOut};
-use crate::phrase::{Phrase, TimeSignature};
+use continuo_engine::generator::Melody;
+use continuo_engine::midi_file::{self, TrackOut};
+use continuo_engine::phrase::{Phrase, TimeSignature};
 
 /// The folder exports go to unless the musician picks another: `~/Music/Continuo`.
 pub fn default_folder() -> PathBuf {
@@ -101,7 +101,7 @@ pub fn write(folder: &Path, export: &Export) -> Result<PathBuf, ExportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::phrase::Note;
+    use continuo_engine::phrase::Note;
 
     fn phrase() -> Phrase {
         Phrase {

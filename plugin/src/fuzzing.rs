@@ -1,69 +1,18 @@
-//! Harnesses for the fuzz targets in `plugin/fuzz/` (cargo-fuzz, nightly) and for replaying
-//! their crash reproducers as regression tests on stable (`plugin/tests/fuzz_regressions.rs`).
+//! The harness for the plugin's fuzz target in `plugin/fuzz/` (cargo-fuzz, nightly) and for
+//! replaying its crash reproducers as a regression test on stable
+//! (`plugin/tests/fuzz_regressions.rs`). The engine's untrusted inputs (MIDI files, token ids)
+//! have their harnesses in `continuo_engine::fuzzing`.
 //!
-//! Each takes arbitrary bytes, runs one untrusted-input path of the plugin and panics only when
-//! an invariant the rest of the plugin relies on is broken. A clean error is a pass.
+//! It takes arbitrary bytes, runs them through the path a host's saved state takes, and panics
+//! only when an invariant the rest of the plugin relies on is broken. A clean error is a pass.
 
-use crate::generator::Melody;
+use continuo_engine::fuzzing::check_melody;
+use continuo_engine::phrase::{Phrase, TimeSignature};
+
 use crate::history::History;
-use crate::midi_file;
-use crate::phrase::{Phrase, TimeSignature};
 use crate::realtime::clock::Timeline;
 use crate::realtime::player::PlaybackPhrase;
 use crate::session::SavedSession;
-use crate::tokens;
-
-fn check_melody(melody: &Melody) {
-    for pair in melody.notes.windows(2) {
-        assert!(pair[0].start <= pair[1].start, "notes out of order");
-    }
-    for note in &melody.notes {
-        assert!(note.pitch <= 127 && note.duration >= 1, "bad note {note:?}");
-    }
-    assert!(melody.time_signature.bar_ticks() >= 1);
-}
-
-/// MIDI file import, and writing what was imported back out.
-pub fn midi_import(data: &[u8]) {
-    for track in [None, Some(0), Some(1)] {
-        let Ok(imported) = midi_file::read_bytes(data, track) else {
-            continue;
-        };
-        check_melody(&imported.melody);
-        assert!(imported.tempo.is_finite() && imported.tempo > 0.0);
-        let _ = imported.bars();
-        let bytes = midi_file::encode(
-            &[midi_file::TrackOut {
-                name: "again",
-                notes: &imported.melody.notes,
-                offset_ticks: 0,
-                channel: 0,
-            }],
-            imported.tempo,
-            imported.melody.time_signature,
-        );
-        midi_file::read_bytes(&bytes, None).expect("what Continuo writes, it reads");
-    }
-}
-
-/// Token decoding of arbitrary ids (pairs of bytes, little-endian); a decoded melody encodes.
-pub fn token_decode(data: &[u8]) {
-    let ids: Vec<u32> = data
-        .chunks_exact(2)
-        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]) as u32)
-        .collect();
-    if let Ok(melody) = tokens::decode(&ids) {
-        for pair in melody.notes.windows(2) {
-            assert!(
-                pair[0].start < pair[1].start,
-                "one note per onset, in order"
-            );
-        }
-        let encoded = tokens::encode(&melody, true, true).expect("a decoded melody encodes");
-        let again = tokens::decode(&encoded).expect("and decodes again");
-        assert_eq!(again.notes, melody.notes);
-    }
-}
 
 /// A saved session (and editor settings) as a host hands it back on load: whatever parses is
 /// restored the way the worker restores it, and must then be playable.

@@ -8,10 +8,10 @@
 
 use std::collections::VecDeque;
 
-use crate::generator::Melody;
-use crate::phrase::{monophonic, Note, TimeSignature, TICKS_PER_BEAT};
 use crate::realtime::clock::{next_grid_line, Timeline};
 use crate::realtime::queues::CaptureEvent;
+use continuo_engine::generator::Melody;
+use continuo_engine::phrase::{monophonic, Note, TimeSignature, TICKS_PER_BEAT};
 
 /// How much playing the history keeps.
 pub const HISTORY_BARS: f64 = 64.0;

@@ -14,27 +14,17 @@ use nice_plug::prelude::*;
 use ringbuf::traits::{Consumer, Observer, Producer};
 
 pub mod editor;
-pub mod engine;
-pub mod evaluation;
 pub mod export;
 pub mod fuzzing;
-pub mod generator;
 pub mod history;
-pub mod key;
-pub mod markov;
-pub mod midi_file;
-pub mod neural;
 pub mod params;
-pub mod phrase;
-pub mod pianoroll;
 pub mod realtime;
-pub mod score;
 pub mod session;
-pub mod tokens;
 pub mod worker;
 
-use params::{ContinuoParams, PlayMode};
+use params::ContinuoParams;
 use realtime::clock::{BlockTime, Clock, TransportInfo};
+use realtime::modes::PlayMode;
 use realtime::player::{BlockEvents, OutEvent, Player};
 use realtime::queues::{new_queues, AudioEnds, CaptureEvent, SuggestRequest, WorkerEnds};
 use realtime::tracker::NoteTracker;
@@ -93,7 +83,7 @@ impl Default for Continuo {
         let (command_tx, command_rx) = crossbeam_channel::unbounded();
         let params = Arc::new(ContinuoParams::default());
         Self {
-            previous_play_mode: params.play_mode.value(),
+            previous_play_mode: params.play_mode.value().into(),
             previous_channel: 0,
             previous_bypass: false,
             params,
@@ -281,27 +271,21 @@ impl Continuo {
                 .value()
                 .clamp(params::MIN_LENGTH_BARS, params::MAX_LENGTH_BARS)
                 as u32,
-            start: self.params.start.value(),
-            style: self.params.style.value(),
+            start: self.params.start.value().into(),
+            style: self.params.style.value().into(),
             temperature: self
                 .params
                 .temperature
                 .value()
                 .clamp(params::MIN_TEMPERATURE, params::MAX_TEMPERATURE),
-            generator: self.params.generator.value(),
+            generator: self.params.generator.value().into(),
             variations: self
                 .params
                 .variations
                 .value()
                 .clamp(1, params::MAX_VARIATIONS) as u32,
-            scale_lock: self.params.scale_lock.value(),
-            chosen_key: key::Key {
-                tonic: self.params.key.value() as u8,
-                mode: match self.params.mode.value() {
-                    params::KeyMode::Major => key::Mode::Major,
-                    params::KeyMode::Minor => key::Mode::Minor,
-                },
-            },
+            scale_lock: self.params.scale_lock.value().into(),
+            chosen_key: self.params.chosen_key(),
             range: (
                 self.params.range_low.value().clamp(0, 127) as u8,
                 self.params.range_high.value().clamp(0, 127) as u8,
@@ -406,7 +390,7 @@ impl Plugin for Continuo {
         let time = self.clock.advance(&info, samples, self.sample_rate);
 
         let bypass = self.params.bypass.value();
-        let play_mode = self.params.play_mode.value();
+        let play_mode: PlayMode = self.params.play_mode.value().into();
         let channel = (self.params.output_channel.value().clamp(1, 16) - 1) as u8;
         let thru = self.params.thru.value();
 

@@ -7,13 +7,16 @@
 use nice_plug::prelude::*;
 use std::sync::Arc;
 
-use crate::editor::EditorSettings;
-use crate::generator::Style;
+use continuo_engine::generator::{self, GeneratorChoice, ScaleLock, Style};
+use continuo_engine::key::{Key, Mode};
+
+use crate::editor::settings::EditorSettings;
+use crate::realtime::modes::{PlayMode, StartMode};
 use crate::session::SessionStore;
 
-/// When a new phrase starts playing.
+/// When a new phrase starts playing (the parameter; see [`StartMode`]).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StartMode {
+pub enum StartParam {
     #[id = "next-bar"]
     #[name = "Next bar"]
     NextBar,
@@ -25,9 +28,19 @@ pub enum StartMode {
     AfterLastNote,
 }
 
-/// What happens to a phrase once it has been generated.
+impl From<StartParam> for StartMode {
+    fn from(value: StartParam) -> Self {
+        match value {
+            StartParam::NextBar => StartMode::NextBar,
+            StartParam::NextBeat => StartMode::NextBeat,
+            StartParam::AfterLastNote => StartMode::AfterLastNote,
+        }
+    }
+}
+
+/// What happens to a phrase once it has been generated (the parameter; see [`PlayMode`]).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlayMode {
+pub enum PlayModeParam {
     /// Keep the suggestion (to browse or export) but do not play it.
     #[id = "off"]
     #[name = "Off"]
@@ -40,9 +53,55 @@ pub enum PlayMode {
     Loop,
 }
 
-/// Which generator answers Suggest.
+impl From<PlayModeParam> for PlayMode {
+    fn from(value: PlayModeParam) -> Self {
+        match value {
+            PlayModeParam::Off => PlayMode::Off,
+            PlayModeParam::Once => PlayMode::Once,
+            PlayModeParam::Loop => PlayMode::Loop,
+        }
+    }
+}
+
+/// Which corpus style the generator imitates (the parameter; see [`Style`]).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GeneratorChoice {
+pub enum StyleParam {
+    #[id = "auto"]
+    #[name = "Auto"]
+    Auto,
+    #[id = "folk"]
+    #[name = "Folk"]
+    Folk,
+    #[id = "celtic"]
+    #[name = "Celtic"]
+    Celtic,
+    #[id = "chorale"]
+    #[name = "Chorale"]
+    Chorale,
+    #[id = "renaissance"]
+    #[name = "Renaissance"]
+    Renaissance,
+    #[id = "chinese-folk"]
+    #[name = "Chinese folk"]
+    ChineseFolk,
+}
+
+impl From<StyleParam> for Style {
+    fn from(value: StyleParam) -> Self {
+        match value {
+            StyleParam::Auto => Style::Auto,
+            StyleParam::Folk => Style::Folk,
+            StyleParam::Celtic => Style::Celtic,
+            StyleParam::Chorale => Style::Chorale,
+            StyleParam::Renaissance => Style::Renaissance,
+            StyleParam::ChineseFolk => Style::ChineseFolk,
+        }
+    }
+}
+
+/// Which generator answers Suggest (the parameter; see [`GeneratorChoice`]).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeneratorParam {
     /// The trained melody model (the Markov generator stands in if it cannot run).
     #[id = "neural"]
     #[name = "Neural model"]
@@ -53,9 +112,18 @@ pub enum GeneratorChoice {
     Markov,
 }
 
-/// Whether suggestions are held to a scale.
+impl From<GeneratorParam> for GeneratorChoice {
+    fn from(value: GeneratorParam) -> Self {
+        match value {
+            GeneratorParam::Neural => GeneratorChoice::Neural,
+            GeneratorParam::Markov => GeneratorChoice::Markov,
+        }
+    }
+}
+
+/// Whether suggestions are held to a scale (the parameter; see [`ScaleLock`]).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScaleLock {
+pub enum ScaleLockParam {
     #[id = "off"]
     #[name = "Off"]
     Off,
@@ -67,6 +135,16 @@ pub enum ScaleLock {
     #[id = "chosen"]
     #[name = "Chosen key"]
     Chosen,
+}
+
+impl From<ScaleLockParam> for ScaleLock {
+    fn from(value: ScaleLockParam) -> Self {
+        match value {
+            ScaleLockParam::Off => ScaleLock::Off,
+            ScaleLockParam::Detected => ScaleLock::Detected,
+            ScaleLockParam::Chosen => ScaleLock::Chosen,
+        }
+    }
 }
 
 /// The tonic of the chosen key.
@@ -121,11 +199,16 @@ pub enum KeyMode {
     Minor,
 }
 
+/// The shortest suggestion, in bars.
 pub const MIN_LENGTH_BARS: i32 = 1;
-pub const MAX_LENGTH_BARS: i32 = 16;
-pub const MIN_TEMPERATURE: f32 = 0.1;
-pub const MAX_VARIATIONS: i32 = 8;
-pub const MAX_TEMPERATURE: f32 = 2.0;
+/// The longest suggestion, in bars (the engine's limit).
+pub const MAX_LENGTH_BARS: i32 = generator::MAX_LENGTH_BARS as i32;
+/// The lowest temperature (the engine's limit).
+pub const MIN_TEMPERATURE: f32 = generator::MIN_TEMPERATURE;
+/// The most variations one click makes (the engine's limit).
+pub const MAX_VARIATIONS: i32 = generator::MAX_VARIATIONS as i32;
+/// The highest temperature (the engine's limit).
+pub const MAX_TEMPERATURE: f32 = generator::MAX_TEMPERATURE;
 
 #[derive(Params)]
 pub struct ContinuoParams {
@@ -149,11 +232,11 @@ pub struct ContinuoParams {
 
     /// Whether and how a finished suggestion is played.
     #[id = "play-mode"]
-    pub play_mode: EnumParam<PlayMode>,
+    pub play_mode: EnumParam<PlayModeParam>,
 
     /// Which boundary a suggestion starts on.
     #[id = "start"]
-    pub start: EnumParam<StartMode>,
+    pub start: EnumParam<StartParam>,
 
     /// MIDI channel (1–16) that suggested notes are sent on.
     #[id = "out-channel"]
@@ -165,7 +248,7 @@ pub struct ContinuoParams {
 
     /// Which corpus style the generator imitates; Auto lets the engine choose.
     #[id = "style"]
-    pub style: EnumParam<Style>,
+    pub style: EnumParam<StyleParam>,
 
     /// Sampling temperature: below 1 sticks to the most likely continuation, above 1 explores.
     #[id = "temperature"]
@@ -177,11 +260,11 @@ pub struct ContinuoParams {
 
     /// Which generator answers Suggest.
     #[id = "generator"]
-    pub generator: EnumParam<GeneratorChoice>,
+    pub generator: EnumParam<GeneratorParam>,
 
     /// Holds suggestions to a scale: off, the detected key, or the chosen one.
     #[id = "scale-lock"]
-    pub scale_lock: EnumParam<ScaleLock>,
+    pub scale_lock: EnumParam<ScaleLockParam>,
 
     /// Tonic of the chosen key (Scale lock = Chosen key).
     #[id = "key"]
@@ -219,15 +302,15 @@ impl Default for ContinuoParams {
                 },
             )
             .with_unit(" bars"),
-            play_mode: EnumParam::new("Play mode", PlayMode::Once),
-            start: EnumParam::new("Start", StartMode::NextBar),
+            play_mode: EnumParam::new("Play mode", PlayModeParam::Once),
+            start: EnumParam::new("Start", StartParam::NextBar),
             output_channel: IntParam::new(
                 "Output channel",
                 1,
                 IntRange::Linear { min: 1, max: 16 },
             ),
             thru: BoolParam::new("Thru", true),
-            style: EnumParam::new("Style", Style::Auto),
+            style: EnumParam::new("Style", StyleParam::Auto),
             temperature: FloatParam::new(
                 "Temperature",
                 1.0,
@@ -246,21 +329,38 @@ impl Default for ContinuoParams {
                     max: MAX_VARIATIONS,
                 },
             ),
-            generator: EnumParam::new("Generator", GeneratorChoice::Neural),
-            scale_lock: EnumParam::new("Scale lock", ScaleLock::Off),
+            generator: EnumParam::new("Generator", GeneratorParam::Neural),
+            scale_lock: EnumParam::new("Scale lock", ScaleLockParam::Off),
             key: EnumParam::new("Key", Tonic::C),
             mode: EnumParam::new("Mode", KeyMode::Major),
             range_low: IntParam::new("Lowest note", 36, IntRange::Linear { min: 0, max: 127 })
-                .with_value_to_string(Arc::new(|key| crate::pianoroll::key_name(key as u8)))
+                .with_value_to_string(Arc::new(|key| {
+                    continuo_engine::pianoroll::key_name(key as u8)
+                }))
                 .with_string_to_value(Arc::new(|text| {
-                    crate::pianoroll::parse_key_name(text).map(i32::from)
+                    continuo_engine::pianoroll::parse_key_name(text).map(i32::from)
                 })),
             range_high: IntParam::new("Highest note", 96, IntRange::Linear { min: 0, max: 127 })
-                .with_value_to_string(Arc::new(|key| crate::pianoroll::key_name(key as u8)))
+                .with_value_to_string(Arc::new(|key| {
+                    continuo_engine::pianoroll::key_name(key as u8)
+                }))
                 .with_string_to_value(Arc::new(|text| {
-                    crate::pianoroll::parse_key_name(text).map(i32::from)
+                    continuo_engine::pianoroll::parse_key_name(text).map(i32::from)
                 })),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
+        }
+    }
+}
+
+impl ContinuoParams {
+    /// The key chosen with Key and Mode, as the engine names keys.
+    pub fn chosen_key(&self) -> Key {
+        Key {
+            tonic: self.key.value() as u8,
+            mode: match self.mode.value() {
+                KeyMode::Major => Mode::Major,
+                KeyMode::Minor => Mode::Minor,
+            },
         }
     }
 }

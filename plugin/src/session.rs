@@ -16,7 +16,7 @@ use nice_plug::params::persist::PersistentField;
 use serde::{Deserialize, Serialize};
 
 use crate::history::Segment;
-use crate::phrase::Phrase;
+use continuo_engine::phrase::Phrase;
 
 /// Bumped whenever the saved layout changes incompatibly.
 pub const SESSION_VERSION: u32 = 1;
@@ -87,8 +87,8 @@ impl<'a> PersistentField<'a, SavedSession> for std::sync::Arc<SessionStore> {
 mod tests {
     use super::*;
     use crate::history::PlayedNote;
-    use crate::phrase::{Note, TimeSignature};
     use crate::realtime::clock::Timeline;
+    use continuo_engine::phrase::{Note, TimeSignature};
 
     fn session() -> SavedSession {
         SavedSession {

@@ -15,17 +15,17 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use ringbuf::traits::{Consumer, Producer};
 
-use crate::engine::{pitch_filter, Engine};
-use crate::generator::{GenerateError, GenerationRequest, Melody};
 use crate::history::{History, Segment};
-use crate::key::Key;
-use crate::params::StartMode;
-use crate::phrase::{Phrase, TICKS_PER_BEAT};
 use crate::realtime::clock::{next_grid_line, Timeline};
+use crate::realtime::modes::StartMode;
 use crate::realtime::player::PlaybackPhrase;
 use crate::realtime::queues::{SuggestRequest, WorkerEnds};
 use crate::realtime::view::HostView;
 use crate::session::{SavedSession, SessionStore, SESSION_VERSION};
+use continuo_engine::generator::{GenerateError, GenerationRequest, Melody};
+use continuo_engine::generators::{pitch_filter, Engine};
+use continuo_engine::key::Key;
+use continuo_engine::phrase::{Phrase, TICKS_PER_BEAT};
 
 /// How often the worker looks at the audio thread's queues.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(2);
@@ -382,7 +382,12 @@ fn answer(
     let started = Instant::now();
     let (anchor, realign_step) = placement(request, history);
     let (melodies, start_tick) = melodies_for(history, anchor, request);
-    let (filter, detected_key) = pitch_filter(request, &melodies);
+    let (filter, detected_key) = pitch_filter(
+        request.scale_lock,
+        request.chosen_key,
+        request.range,
+        &melodies,
+    );
     let generation_request = GenerationRequest {
         length_bars: request.length_bars.max(1),
         time_signature: request.time_signature,
@@ -391,7 +396,7 @@ fn answer(
         seed: request.id,
         start_tick,
         pitch_filter: filter,
-        top_p: crate::neural::TOP_P,
+        top_p: continuo_engine::neural::TOP_P,
     };
     // A generator bug must not take the worker (and with it every later suggestion) down.
     // Variations differ by seed only; the first is the one that plays.
@@ -459,11 +464,11 @@ pub fn click_suggest(shared: &Shared) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generator::Style;
-    use crate::params::{GeneratorChoice, ScaleLock};
-    use crate::phrase::TimeSignature;
     use crate::realtime::clock::Timeline;
     use crate::realtime::queues::CaptureEvent;
+    use continuo_engine::generator::Style;
+    use continuo_engine::generator::{GeneratorChoice, ScaleLock};
+    use continuo_engine::phrase::TimeSignature;
 
     fn request(now: f64, start: StartMode) -> SuggestRequest {
         SuggestRequest {
@@ -483,7 +488,7 @@ mod tests {
             scale_lock: ScaleLock::Off,
             chosen_key: Key {
                 tonic: 0,
-                mode: crate::key::Mode::Major,
+                mode: continuo_engine::key::Mode::Major,
             },
             range: (0, 127),
         }

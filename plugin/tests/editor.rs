@@ -7,14 +7,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use continuo::editor::EditorUi;
-use continuo::generator::Style;
-use continuo::key::{Key, Mode};
-use continuo::params::{ContinuoParams, GeneratorChoice, PlayMode, ScaleLock, StartMode};
-use continuo::phrase::TimeSignature;
+use continuo::params::{ContinuoParams, PlayModeParam, ScaleLockParam, StyleParam};
 use continuo::realtime::clock::Timeline;
+use continuo::realtime::modes::StartMode;
 use continuo::realtime::queues::{new_queues, CaptureEvent, SuggestRequest};
 use continuo::session::SessionStore;
 use continuo::worker::{Command, Shared, Worker};
+use continuo_engine::generator::Style;
+use continuo_engine::generator::{GeneratorChoice, ScaleLock};
+use continuo_engine::key::{Key, Mode};
+use continuo_engine::phrase::TimeSignature;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use nice_plug::context::gui::{GuiContextInner, ParamSetter};
@@ -152,7 +154,7 @@ fn controls_set_their_parameters_as_host_gestures() {
     harness.run_steps(2);
     harness.get_by_label("Celtic").click();
     harness.run_steps(2);
-    assert_eq!(rig.params.style.value(), Style::Celtic);
+    assert_eq!(rig.params.style.value(), StyleParam::Celtic);
     assert_eq!(rig.host.take(), gesture("Style"));
 
     harness
@@ -161,19 +163,19 @@ fn controls_set_their_parameters_as_host_gestures() {
     harness.run_steps(2);
     harness.get_by_label("Chosen key").click();
     harness.run_steps(2);
-    assert_eq!(rig.params.scale_lock.value(), ScaleLock::Chosen);
+    assert_eq!(rig.params.scale_lock.value(), ScaleLockParam::Chosen);
     rig.host.take();
 
     harness.get_by_label("Loop").click();
     harness.run_steps(2);
-    assert_eq!(rig.params.play_mode.value(), PlayMode::Loop);
+    assert_eq!(rig.params.play_mode.value(), PlayModeParam::Loop);
     assert_eq!(rig.host.take(), gesture("Play mode"));
     harness.get_by_label("Stop").click();
     harness.run_steps(2);
-    assert_eq!(rig.params.play_mode.value(), PlayMode::Off);
+    assert_eq!(rig.params.play_mode.value(), PlayModeParam::Off);
     harness.get_by_label("Play once").click();
     harness.run_steps(2);
-    assert_eq!(rig.params.play_mode.value(), PlayMode::Once);
+    assert_eq!(rig.params.play_mode.value(), PlayModeParam::Once);
     assert_eq!(rig.shared.replay_clicks.load(Ordering::Acquire), 1);
     rig.host.take();
 
@@ -325,10 +327,10 @@ fn export_writes_the_chosen_variation_where_the_musician_said() {
     let rig = rig();
     {
         let mut status = rig.shared.status.lock().unwrap();
-        let a = continuo::generator::Melody::evenly_spaced(&[60, 62], 24, 90);
-        let b = continuo::generator::Melody::evenly_spaced(&[67, 65, 64, 62], 12, 90);
+        let a = continuo_engine::generator::Melody::evenly_spaced(&[60, 62], 24, 90);
+        let b = continuo_engine::generator::Melody::evenly_spaced(&[67, 65, 64, 62], 12, 90);
         for melody in [a, b] {
-            status.variations.push(continuo::phrase::Phrase {
+            status.variations.push(continuo_engine::phrase::Phrase {
                 notes: melody.notes,
                 length_ticks: 48,
                 time_signature: TimeSignature::default(),
@@ -349,7 +351,7 @@ fn export_writes_the_chosen_variation_where_the_musician_said() {
         other => panic!("export failed: {other:?}"),
     };
     assert!(path.starts_with(&folder));
-    let read = continuo::midi_file::read_file(&path, None).unwrap();
+    let read = continuo_engine::midi_file::read_file(&path, None).unwrap();
     let pitches: Vec<u8> = read.melody.notes.iter().map(|n| n.pitch).collect();
     assert_eq!(
         pitches,

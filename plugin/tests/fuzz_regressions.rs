@@ -1,45 +1,19 @@
-//! Replays every input the fuzzers ever crashed on (`plugin/tests/fuzz-regressions/<target>/`),
-//! plus a few seeds, through the same harnesses the fuzz targets run (`continuo::fuzzing`).
+//! Replays every saved state the plugin's fuzzer ever crashed on
+//! (`plugin/tests/fuzz-regressions/session_state/`), plus a few seeds, through the harness the
+//! fuzz target runs (`continuo::fuzzing`). The engine's targets are replayed by
+//! `plugin/engine/tests/fuzz_regressions.rs`.
 
 use std::path::Path;
 
-fn replay(target: &str, harness: fn(&[u8])) -> usize {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fuzz-regressions")
-        .join(target);
-    let mut count = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.file_name().is_some_and(|n| n == ".gitkeep") {
-            continue;
-        }
-        harness(&std::fs::read(&path).unwrap());
-        count += 1;
-    }
-    count
-}
-
-#[test]
-fn midi_import_reproducers_and_seeds() {
-    replay("midi_import", continuo::fuzzing::midi_import);
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/ode-to-joy.mid");
-    let bytes = std::fs::read(example).unwrap();
-    continuo::fuzzing::midi_import(&bytes);
-    for cut in [0, 14, 22, bytes.len() / 2, bytes.len() - 1] {
-        continuo::fuzzing::midi_import(&bytes[..cut]);
-    }
-}
-
-#[test]
-fn token_decode_reproducers_and_seeds() {
-    replay("token_decode", continuo::fuzzing::token_decode);
-    continuo::fuzzing::token_decode(&[]);
-    continuo::fuzzing::token_decode(&[0xff; 64]);
-}
-
 #[test]
 fn session_state_reproducers_and_seeds() {
-    replay("session_state", continuo::fuzzing::session_state);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions/session_state");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().is_some_and(|n| n != ".gitkeep") {
+            continuo::fuzzing::session_state(&std::fs::read(&path).unwrap());
+        }
+    }
     continuo::fuzzing::session_state(br#"{"version":1,"segments":[],"variations":[],"chosen":9}"#);
     continuo::fuzzing::session_state(br#"{"width":0,"height":99999999}"#);
 }

@@ -9,9 +9,10 @@
 //! - `cargo xtask eval`: `continuo eval` on the model's test split (exported as MIDI) for the
 //!   neural model, the Markov generator and "repeat the last bar"; writes
 //!   `models/eval-continuation.json` and prints the table (`models/card.py` puts it in the card).
-//! - `cargo xtask fuzz [seconds]`: each cargo-fuzz target (MIDI import, token decoding, saved
-//!   state) for a while (default 60 s) with nightly Rust; crash inputs are copied into
-//!   `plugin/tests/fuzz-regressions/`, which the test suite replays.
+//! - `cargo xtask fuzz [seconds]`: each cargo-fuzz target (the engine's MIDI import and token
+//!   decoding, the plugin's saved state) for a while (default 60 s) with nightly Rust; crash
+//!   inputs are copied into the `tests/fuzz-regressions/` folder of their crate, which the test
+//!   suite replays.
 //! - `cargo xtask screenshot`: opens the real editor in the standalone build under Xvfb with a
 //!   dummy JACK server, plays eight bars into it, asks for four variations and saves
 //!   `assets/editor.png` (needs Debian's xvfb, xdotool, imagemagick, jackd2, libasound2-dev and
@@ -154,7 +155,7 @@ fn demo() -> Result<()> {
         "--release",
         "--quiet",
         "--package",
-        "continuo",
+        "continuo-cli",
         "--bin",
         "continuo",
         "--",
@@ -176,7 +177,14 @@ fn eval() -> Result<()> {
         .arg("models/export_midi.py")
         .args(["--split", "test", "--out"])
         .arg(&midi))?;
-    run(cargo().args(["build", "--release", "-p", "continuo", "--bin", "continuo"]))?;
+    run(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "continuo-cli",
+        "--bin",
+        "continuo",
+    ]))?;
     let runtime = fetch_runtime()?;
     for generator in ["neural", "markov", "repeat"] {
         let out = std::fs::File::create(folder.join(format!("{generator}.json")))?;
@@ -195,11 +203,31 @@ fn eval() -> Result<()> {
     Ok(())
 }
 
+/// The cargo-fuzz targets: the engine's (untrusted MIDI files and token ids) and the plugin's
+/// (a host's saved state), each in its own fuzz workspace, and where their reproducers go.
+const FUZZ_TARGETS: [(&str, &str, &str); 3] = [
+    (
+        "plugin/engine/fuzz",
+        "midi_import",
+        "plugin/engine/tests/fuzz-regressions",
+    ),
+    (
+        "plugin/engine/fuzz",
+        "token_decode",
+        "plugin/engine/tests/fuzz-regressions",
+    ),
+    (
+        "plugin/fuzz",
+        "session_state",
+        "plugin/tests/fuzz-regressions",
+    ),
+];
+
 fn fuzz(extra: &[String]) -> Result<()> {
     let seconds: u64 = extra.first().and_then(|s| s.parse().ok()).unwrap_or(60);
-    let fuzz_dir = std::env::current_dir()?.join("plugin/fuzz");
     let mut crashes = 0;
-    for target in ["midi_import", "token_decode", "session_state"] {
+    for (dir, target, regressions) in FUZZ_TARGETS {
+        let fuzz_dir = std::env::current_dir()?.join(dir);
         let corpus = fuzz_dir.join("corpus").join(target);
         std::fs::create_dir_all(&corpus)?;
         if target == "midi_import" {
@@ -215,7 +243,7 @@ fn fuzz(extra: &[String]) -> Result<()> {
             .current_dir(&fuzz_dir)
             .status()?;
         let artifacts = fuzz_dir.join("artifacts").join(target);
-        let regressions = PathBuf::from("plugin/tests/fuzz-regressions").join(target);
+        let regressions = PathBuf::from(regressions).join(target);
         for entry in std::fs::read_dir(&artifacts)
             .into_iter()
             .flatten()
@@ -330,6 +358,10 @@ fn test(extra: &[String]) -> Result<()> {
         .args(["test", "--workspace", "--all-targets"])
         .args(extra)
         .env("CONTINUO_ORT_PATH", &runtime))?;
+    // The engine's public API is documented: rustdoc with warnings as errors.
+    run(cargo()
+        .args(["doc", "-p", "continuo-engine", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings"))?;
     // The tokenizer and extraction tests of the model pipeline, in a small venv without torch.
     let venv = python_venv(
         Path::new("target/pyvenv-test"),

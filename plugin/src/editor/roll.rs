@@ -4,8 +4,8 @@
 use egui::{pos2, Color32, Rect, Response, Sense, Stroke, Ui, Vec2};
 
 use crate::history::Segment;
-use crate::phrase::{Phrase, TimeSignature, TICKS_PER_BEAT};
 use crate::realtime::clock::{next_grid_line, Timeline};
+use continuo_engine::phrase::{Phrase, TimeSignature, TICKS_PER_BEAT};
 
 /// At most this many bars of playing are shown before the suggestion.
 pub const HISTORY_BARS_SHOWN: f64 = 8.0;
@@ -158,7 +158,7 @@ pub fn show(ui: &mut Ui, view: &RollView, size: Vec2) -> Response {
             painter.text(
                 pos2(rect.left() + 3.0, y_of(pitch) + row / 2.0),
                 egui::Align2::LEFT_CENTER,
-                crate::pianoroll::key_name(pitch),
+                continuo_engine::pianoroll::key_name(pitch),
                 egui::FontId::proportional(row.clamp(8.0, 11.0)),
                 Color32::from_gray(150),
             );
@@ -235,7 +235,7 @@ pub fn show(ui: &mut Ui, view: &RollView, size: Vec2) -> Response {
 mod tests {
     use super::*;
     use crate::history::PlayedNote;
-    use crate::phrase::Note;
+    use continuo_engine::phrase::Note;
 
     #[test]
     fn the_window_shows_recent_bars_then_the_suggestion() {

@@ -5,7 +5,7 @@
 //! the host's tempo (or the last known one, else 120 BPM) keeps time, so a musician can jam and
 //! ask for continuations with the transport stopped.
 
-use crate::phrase::TimeSignature;
+use continuo_engine::phrase::TimeSignature;
 
 /// Tempo used before the host has told us any.
 pub const DEFAULT_TEMPO: f64 = 120.0;

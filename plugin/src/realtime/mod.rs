@@ -7,6 +7,7 @@
 //! nice-plug's `assert_process_allocs`, which aborts on any allocation inside `process()`.
 
 pub mod clock;
+pub mod modes;
 pub mod player;
 pub mod queues;
 pub mod tracker;

@@ -7,8 +7,8 @@
 //! cursor is re-found by binary search. In Loop mode the phrase repeats every `length_beats`.
 
 use super::clock::{next_grid_line, BlockTime, Timeline};
-use crate::params::PlayMode;
-use crate::phrase::{Phrase, TICKS_PER_BEAT};
+use super::modes::PlayMode;
+use continuo_engine::phrase::{Phrase, TICKS_PER_BEAT};
 
 /// One note-on or note-off of a phrase, relative to the phrase's start.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -308,7 +308,7 @@ impl Player {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::phrase::{Note, TimeSignature};
+    use continuo_engine::phrase::{Note, TimeSignature};
 
     fn phrase(notes: &[(u32, u32, u8)], bars: u32) -> Phrase {
         Phrase {

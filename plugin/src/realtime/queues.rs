@@ -14,11 +14,11 @@ use ringbuf::traits::Split;
 use ringbuf::{HeapCons, HeapProd, HeapRb};
 
 use super::clock::Timeline;
+use super::modes::StartMode;
 use super::player::PlaybackPhrase;
-use crate::generator::Style;
-use crate::key::Key;
-use crate::params::{GeneratorChoice, ScaleLock, StartMode};
-use crate::phrase::TimeSignature;
+use continuo_engine::generator::{GeneratorChoice, ScaleLock, Style};
+use continuo_engine::key::Key;
+use continuo_engine::phrase::TimeSignature;
 
 /// Captured notes that fit before the worker must have drained the queue (it polls every few
 /// milliseconds; this is seconds of dense playing).

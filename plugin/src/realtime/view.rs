@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use atomic_float::AtomicF64;
 
-use crate::phrase::TimeSignature;
+use continuo_engine::phrase::TimeSignature;
 
 /// The host's musical time and the player's position, as of the last block.
 #[derive(Debug)]

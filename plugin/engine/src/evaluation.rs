@@ -10,6 +10,7 @@ use crate::phrase::{Note, TimeSignature};
 /// The metrics of one continuation (or of the truth itself, as a reference).
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
 pub struct Metrics {
+    /// Notes in the continuation.
     pub notes: usize,
     /// Share of notes whose pitch class is in the prompt's detected key.
     pub in_key_rate: Option<f64>,

@@ -24,10 +24,13 @@ const UNIFORM_STEPS: f64 = 255.0 * 768.0 * 192.0;
 /// The result of scoring.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Score {
+    /// Notes scored.
     pub notes: usize,
     /// Tokens scored (neural only).
     pub tokens: Option<usize>,
+    /// Mean negative log-likelihood of a note, in nats.
     pub nll_per_note: f64,
+    /// Mean negative log-likelihood of a token, in nats (neural only).
     pub nll_per_token: Option<f64>,
 }
 

@@ -21,14 +21,20 @@ const WRITE_PPQ: u16 = 480;
 /// Why a file could not be used, in one sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MidiFileError {
+    /// The file could not be read (the operating system's reason).
     Io(String),
+    /// The bytes are not a Standard MIDI File (midly's reason).
     NotMidi(String),
     /// SMPTE-timed files have no musical grid.
     Timecode,
+    /// `--track` asked for a track the file does not have.
     TrackOutOfRange {
+        /// The track asked for (0-based).
         requested: usize,
+        /// How many tracks the file has.
         available: usize,
     },
+    /// The file (or the chosen track) has no notes outside the drum channel.
     NoNotes,
 }
 
@@ -71,6 +77,7 @@ impl ImportedMidi {
     }
 }
 
+/// Reads a .mid file from disk; see [`read_bytes`].
 pub fn read_file(path: &Path, track: Option<usize>) -> Result<ImportedMidi, MidiFileError> {
     let bytes = std::fs::read(path).map_err(|e| MidiFileError::Io(e.to_string()))?;
     read_bytes(&bytes, track)
@@ -172,7 +179,9 @@ pub fn read_bytes(bytes: &[u8], track: Option<usize>) -> Result<ImportedMidi, Mi
 
 /// One named track of notes to write.
 pub struct TrackOut<'a> {
+    /// The track's name, shown by DAWs.
     pub name: &'a str,
+    /// The notes, on the 12-per-beat grid.
     pub notes: &'a [Note],
     /// Added to every note's start (ticks).
     pub offset_ticks: u32,

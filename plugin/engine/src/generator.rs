@@ -4,34 +4,27 @@
 //! allocate, take milliseconds and fail. The neural model (`neural.rs`) and the Markov generator
 //! (`markov.rs`) both implement it; `engine.rs` chooses between them.
 
-use nice_plug::prelude::Enum;
-
 use crate::phrase::{Note, Phrase, PhraseError, TimeSignature};
 
 /// The corpora Continuo's models are trained on, plus Auto (the engine chooses).
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Style {
-    #[id = "auto"]
-    #[name = "Auto"]
+    /// The engine chooses the style the prompt sounds most like.
     Auto,
-    #[id = "folk"]
-    #[name = "Folk"]
+    /// Essen European folk songs.
     Folk,
-    #[id = "celtic"]
-    #[name = "Celtic"]
+    /// Irish and Scottish fiddle tunes (O'Neill, Aird, Ryan).
     Celtic,
-    #[id = "chorale"]
-    #[name = "Chorale"]
+    /// The soprano lines of Bach's chorales.
     Chorale,
-    #[id = "renaissance"]
-    #[name = "Renaissance"]
+    /// Renaissance voice lines (mostly Palestrina).
     Renaissance,
-    #[id = "chinese-folk"]
-    #[name = "Chinese folk"]
+    /// Chinese folk songs from the Essen collection.
     ChineseFolk,
 }
 
 impl Style {
+    /// Every style, Auto first (the order of the Style parameter).
     pub const ALL: [Style; 6] = [
         Style::Auto,
         Style::Folk,
@@ -53,10 +46,40 @@ impl Style {
         }
     }
 
+    /// The style a command-line or file name stands for.
     pub fn from_id(id: &str) -> Option<Style> {
         Style::ALL.into_iter().find(|s| s.id() == id)
     }
 }
+
+/// Which generator answers a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeneratorChoice {
+    /// The trained melody model (the Markov generator stands in if it cannot run).
+    Neural,
+    /// The Continuator-style Markov model learnt from what was played.
+    Markov,
+}
+
+/// Whether a phrase is held to a scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaleLock {
+    /// Any pitch class.
+    Off,
+    /// The key detected in the recent history.
+    Detected,
+    /// A key the musician chose.
+    Chosen,
+}
+
+/// The longest phrase one request may ask for, in bars.
+pub const MAX_LENGTH_BARS: u32 = 16;
+/// The lowest sampling temperature ("the most likely continuation").
+pub const MIN_TEMPERATURE: f32 = 0.1;
+/// The highest sampling temperature ("adventurous").
+pub const MAX_TEMPERATURE: f32 = 2.0;
+/// The most variations one request may ask for.
+pub const MAX_VARIATIONS: u32 = 8;
 
 /// A contiguous stretch of played melody whose tick 0 lies on a bar line.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -102,7 +125,9 @@ pub fn recent_notes(history: &[Melody], count: usize) -> Vec<Note> {
 pub struct GenerationRequest {
     /// Length of the phrase in bars of `time_signature`.
     pub length_bars: u32,
+    /// The meter of the phrase.
     pub time_signature: TimeSignature,
+    /// The corpus style to imitate; Auto lets the generator choose.
     pub style: Style,
     /// Sampling temperature, already clamped to the parameter's range.
     pub temperature: f32,
@@ -121,13 +146,16 @@ pub struct GenerationRequest {
 /// A constraint on the pitches of a phrase: a range and optionally a scale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PitchFilter {
+    /// The lowest MIDI key allowed.
     pub low: u8,
+    /// The highest MIDI key allowed.
     pub high: u8,
     /// Allowed pitch classes (0 = C); `None` allows all twelve.
     pub scale: Option<[bool; 12]>,
 }
 
 impl PitchFilter {
+    /// Whether `pitch` is inside the range and, when a scale is set, in the scale.
     pub fn allows(&self, pitch: u8) -> bool {
         pitch >= self.low
             && pitch <= self.high
@@ -149,6 +177,7 @@ impl PitchFilter {
 }
 
 impl GenerationRequest {
+    /// The phrase's length in ticks.
     pub fn length_ticks(&self) -> u32 {
         self.length_bars * self.time_signature.bar_ticks()
     }

@@ -9,7 +9,9 @@ pub const TICKS_PER_BEAT: u32 = 12;
 /// A time signature as the host reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TimeSignature {
+    /// Beats per bar, in units of the denominator.
     pub numerator: u8,
+    /// The note value of one beat (4 = quarter note).
     pub denominator: u8,
 }
 
@@ -61,6 +63,7 @@ pub struct Note {
 }
 
 impl Note {
+    /// A note from its onset and length in ticks, MIDI key and velocity.
     pub const fn new(start: u32, duration: u32, pitch: u8, velocity: u8) -> Note {
         Note {
             start,
@@ -70,6 +73,7 @@ impl Note {
         }
     }
 
+    /// The tick just after the note ends.
     pub fn end(&self) -> u32 {
         self.start + self.duration
     }
@@ -89,11 +93,17 @@ pub struct Phrase {
 /// Why a phrase is not playable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PhraseError {
+    /// The note at this index has no length.
     ZeroLength(usize),
+    /// The note at this index is outside MIDI's 0–127.
     PitchOutOfRange(usize),
+    /// The note at this index has velocity 0 or above 127.
     BadVelocity(usize),
+    /// The note at this index starts before the one before it.
     Unsorted(usize),
+    /// The note at this index starts before the one before it has ended.
     Overlap(usize),
+    /// The note at this index ends after the phrase.
     PastEnd(usize),
 }
 
@@ -142,6 +152,7 @@ impl Phrase {
         Ok(())
     }
 
+    /// The phrase's length in beats (quarter notes).
     pub fn length_beats(&self) -> f64 {
         self.length_ticks as f64 / TICKS_PER_BEAT as f64
     }

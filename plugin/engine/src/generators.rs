@@ -1,4 +1,4 @@
-//! The generators of an instance and what a request asks of them.
+//! The generators of an instance: the neural model with the Markov generator behind it.
 //!
 //! [`Engine`] holds the neural generator (loaded on its own thread so that the worker can answer
 //! Markov requests meanwhile) and the Markov generator, which answers whenever the neural model
@@ -8,14 +8,13 @@
 use std::thread::JoinHandle;
 
 use crate::generator::{
-    recent_notes, GenerateError, GenerationRequest, Generator, Melody, PitchFilter, Style,
+    recent_notes, GenerateError, GenerationRequest, Generator, GeneratorChoice, Melody,
+    PitchFilter, ScaleLock, Style,
 };
 use crate::key::{detect_key, Key};
 use crate::markov::MarkovGenerator;
 use crate::neural::{NeuralGenerator, Unavailable};
-use crate::params::{GeneratorChoice, ScaleLock};
 use crate::phrase::Phrase;
-use crate::realtime::queues::SuggestRequest;
 
 /// The neural model while it loads (on its own thread, so Markov requests are never held up)
 /// and once it has loaded or failed.
@@ -146,21 +145,22 @@ impl Drop for Engine {
     }
 }
 
-/// The pitch filter a request asks for: its range, and a scale when locked.
+/// The pitch filter a request asks for: its range (lowest and highest note, in either order),
+/// and a scale when locked (`chosen_key` is used when `scale_lock` is [`ScaleLock::Chosen`]).
+/// Also returns the key detected in `melodies`.
 pub fn pitch_filter(
-    request: &SuggestRequest,
+    scale_lock: ScaleLock,
+    chosen_key: Key,
+    range: (u8, u8),
     melodies: &[Melody],
 ) -> (Option<PitchFilter>, Option<Key>) {
     let detected = detect_key(&recent_notes(melodies, 64));
-    let scale = match request.scale_lock {
+    let scale = match scale_lock {
         ScaleLock::Off => None,
         ScaleLock::Detected => detected.map(|k| k.scale()),
-        ScaleLock::Chosen => Some(request.chosen_key.scale()),
+        ScaleLock::Chosen => Some(chosen_key.scale()),
     };
-    let (low, high) = (
-        request.range.0.min(request.range.1),
-        request.range.0.max(request.range.1),
-    );
+    let (low, high) = (range.0.min(range.1), range.0.max(range.1));
     let filter = if scale.is_none() && low == 0 && high == 127 {
         None
     } else {

@@ -8,7 +8,7 @@ fn continuo() -> Command {
 }
 
 fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/ode-to-joy.mid")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/ode-to-joy.mid")
 }
 
 /// A run that must have worked; its stderr is the failure message otherwise.
@@ -47,7 +47,8 @@ fn continues_a_file_and_the_same_seed_gives_the_same_output() {
     }
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
     // The output holds the 8 prompt bars followed by the 4-bar continuation on its own track.
-    let written = continuo::midi_file::read_bytes(&std::fs::read(&a).unwrap(), Some(2)).unwrap();
+    let written =
+        continuo_engine::midi_file::read_bytes(&std::fs::read(&a).unwrap(), Some(2)).unwrap();
     let first = written.melody.notes.first().unwrap();
     assert_eq!(
         first.start,
@@ -213,7 +214,8 @@ fn variations_are_numbered_files_and_scale_lock_holds_the_key() {
     for k in 1..=3 {
         let path = out.with_file_name(format!("var-{k}.mid"));
         let written =
-            continuo::midi_file::read_bytes(&std::fs::read(&path).unwrap(), Some(2)).unwrap();
+            continuo_engine::midi_file::read_bytes(&std::fs::read(&path).unwrap(), Some(2))
+                .unwrap();
         assert!(!written.melody.notes.is_empty());
         for note in &written.melody.notes {
             assert!(

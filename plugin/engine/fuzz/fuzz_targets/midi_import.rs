@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    continuo::fuzzing::midi_import(data);
+    continuo_engine::fuzzing::midi_import(data);
 });

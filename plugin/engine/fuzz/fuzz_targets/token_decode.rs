@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    continuo::fuzzing::token_decode(data);
+    continuo_engine::fuzzing::token_decode(data);
 });

@@ -4,14 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use continuo::evaluation::{self, Metrics};
-use continuo::generator::{GenerationRequest, Generator, Melody, Style};
-use continuo::key::detect_key;
-use continuo::markov::MarkovGenerator;
-use continuo::midi_file;
-use continuo::neural::NeuralGenerator;
-use continuo::params::MAX_LENGTH_BARS;
-use continuo::score;
+use continuo_engine::evaluation::{self, Metrics};
+use continuo_engine::generator::MAX_LENGTH_BARS;
+use continuo_engine::generator::{GenerationRequest, Generator, Melody, Style};
+use continuo_engine::key::detect_key;
+use continuo_engine::markov::MarkovGenerator;
+use continuo_engine::midi_file;
+use continuo_engine::neural::NeuralGenerator;
+use continuo_engine::score;
 use serde::Serialize;
 
 use super::{bars_of, check_temperature, parse_number};
@@ -83,7 +83,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
     if !(1..=64).contains(&prompt_bars) {
         return Err("--prompt-bars must be between 1 and 64".into());
     }
-    if bars == 0 || bars > MAX_LENGTH_BARS as u32 {
+    if bars == 0 || bars > MAX_LENGTH_BARS {
         return Err(format!("--bars must be between 1 and {MAX_LENGTH_BARS}"));
     }
     check_temperature(temperature)?;
@@ -184,7 +184,7 @@ fn evaluate(
         seed: args.seed.wrapping_add(index as u64),
         start_tick: m * bar,
         pitch_filter: None,
-        top_p: continuo::neural::TOP_P,
+        top_p: continuo_engine::neural::TOP_P,
     };
     let scored = bars_of(melody, 0, m + n);
     let (continuation, nll) = match engine {

@@ -5,12 +5,12 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
-use continuo::generator::{GenerationRequest, Generator, Style};
-use continuo::midi_file;
-use continuo::neural::NeuralGenerator;
+use continuo_engine::generator::{GenerationRequest, Generator, Style};
+use continuo_engine::midi_file;
+use continuo_engine::neural::NeuralGenerator;
 
 fn bench(c: &mut Criterion) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/ode-to-joy.mid");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/ode-to-joy.mid");
     let imported = midi_file::read_file(std::path::Path::new(path), None).expect("example melody");
     let history = [imported.melody.clone()];
     let ts = imported.melody.time_signature;
@@ -22,7 +22,7 @@ fn bench(c: &mut Criterion) {
         seed,
         start_tick: imported.bars() * ts.bar_ticks(),
         pitch_filter: None,
-        top_p: continuo::neural::TOP_P,
+        top_p: continuo_engine::neural::TOP_P,
     };
     let mut neural = NeuralGenerator::load().unwrap_or_else(|why| panic!("{why}"));
     neural.generate(&history, &request(1, Style::Folk)).unwrap();

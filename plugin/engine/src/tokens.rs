@@ -7,10 +7,15 @@
 use crate::generator::Style;
 use crate::phrase::{Note, TimeSignature};
 
+/// Padding (never generated).
 pub const PAD: u32 = 0;
+/// Beginning of a melody.
 pub const BOS: u32 = 1;
+/// End of a melody.
 pub const EOS: u32 = 2;
+/// A bar line.
 pub const BAR: u32 = 3;
+/// The first style token (one per trained style, in `STYLES` order).
 pub const STYLE_BASE: u32 = 4;
 /// The trained styles, in vocabulary order (Auto is not a token: the engine picks one of these).
 pub const STYLES: [Style; 5] = [
@@ -20,27 +25,45 @@ pub const STYLES: [Style; 5] = [
     Style::Renaissance,
     Style::ChineseFolk,
 ];
+/// The first time-signature token (numerator-major, then denominator).
 pub const TS_BASE: u32 = STYLE_BASE + 5;
+/// Numerators a time-signature token can carry.
 pub const NUMERATORS: std::ops::RangeInclusive<u8> = 1..=12;
+/// Denominators a time-signature token can carry.
 pub const DENOMINATORS: [u8; 5] = [1, 2, 4, 8, 16];
+/// The first position token (ticks into the bar).
 pub const POS_BASE: u32 = TS_BASE + 12 * 5;
+/// Positions per bar the vocabulary holds (16 beats of 12 ticks).
 pub const MAX_POSITION: u32 = 192;
+/// The first pitch token (MIDI key 0).
 pub const PITCH_BASE: u32 = POS_BASE + MAX_POSITION;
+/// The first duration token (1 tick).
 pub const DUR_BASE: u32 = PITCH_BASE + 128;
+/// The longest duration a token can carry, in ticks.
 pub const MAX_DURATION: u32 = 192;
+/// The number of token ids.
 pub const VOCAB_SIZE: u32 = DUR_BASE + MAX_DURATION;
 
 /// What kind of token an id is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Token {
+    /// Padding.
     Pad,
+    /// Beginning of a melody.
     Bos,
+    /// End of a melody.
     Eos,
+    /// A bar line.
     Bar,
+    /// The melody's style.
     Style(Style),
+    /// A meter (at the start, or after a bar line where it changes).
     TimeSignature(TimeSignature),
+    /// A note's onset, in ticks from the bar line.
     Position(u32),
+    /// A note's MIDI key.
     Pitch(u8),
+    /// A note's duration in ticks.
     Duration(u32),
 }
 
@@ -60,6 +83,7 @@ fn error<T>(message: impl Into<String>) -> Result<T, TokenError> {
     Err(TokenError(message.into()))
 }
 
+/// The token of a trained style (Auto has none).
 pub fn style_token(style: Style) -> Result<u32, TokenError> {
     match STYLES.iter().position(|&s| s == style) {
         Some(index) => Ok(STYLE_BASE + index as u32),
@@ -67,6 +91,7 @@ pub fn style_token(style: Style) -> Result<u32, TokenError> {
     }
 }
 
+/// The token of a time signature the vocabulary holds.
 pub fn time_signature_token(ts: TimeSignature) -> Result<u32, TokenError> {
     let denominator = DENOMINATORS.iter().position(|&d| d == ts.denominator);
     match denominator {
@@ -106,6 +131,7 @@ pub fn token(id: u32) -> Result<Token, TokenError> {
 /// grid (bar k starts at the sum of the lengths of the bars before it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenMelody {
+    /// The melody's style.
     pub style: Style,
     /// (bar index, time signature), the first at bar 0.
     pub meters: Vec<(u32, TimeSignature)>,
@@ -289,7 +315,10 @@ mod tests {
 
     /// The golden file shared with the Python tokenizer.
     fn golden() -> serde_json::Value {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/golden/tokens.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../models/golden/tokens.json"
+        );
         serde_json::from_str(&std::fs::read_to_string(path).expect("golden file")).unwrap()
     }
 

@@ -330,6 +330,7 @@ fn draw(weights: &[f64], temperature: f32, rng: &mut fastrand::Rng) -> Option<us
 pub struct MarkovGenerator;
 
 impl MarkovGenerator {
+    /// A generator with an empty memory (it learns from each request's history).
     pub fn new() -> Self {
         Self
     }

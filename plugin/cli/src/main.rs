@@ -13,7 +13,7 @@
 //! M bars by N bars and writes the prompt and the continuation (on its own track) at the file's
 //! tempo and meter; with `--variations K`, OUT-1.mid … OUT-K.mid. It prints an ASCII piano roll of
 //! each continuation and the generation time. `eval` continues every .mid in DIR from its first M
-//! bars and compares with the true next N bars (see `continuo::evaluation`). Bad input gives one
+//! bars and compares with the true next N bars (see `continuo_engine::evaluation`). Bad input gives one
 //! line on stderr, exit status 2 and no output file.
 
 mod eval;
@@ -22,14 +22,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use continuo::generator::{GenerationRequest, Generator, Melody, PitchFilter, Style};
-use continuo::key::{detect_key, Key, Mode};
-use continuo::markov::MarkovGenerator;
-use continuo::midi_file::{self, TrackOut};
-use continuo::neural::NeuralGenerator;
-use continuo::params::{MAX_LENGTH_BARS, MAX_TEMPERATURE, MAX_VARIATIONS, MIN_TEMPERATURE};
-use continuo::pianoroll;
-use continuo::score;
+use continuo_engine::generator::{GenerationRequest, Generator, Melody, PitchFilter, Style};
+use continuo_engine::generator::{
+    MAX_LENGTH_BARS, MAX_TEMPERATURE, MAX_VARIATIONS, MIN_TEMPERATURE,
+};
+use continuo_engine::key::{detect_key, Key, Mode};
+use continuo_engine::markov::MarkovGenerator;
+use continuo_engine::midi_file::{self, TrackOut};
+use continuo_engine::neural::NeuralGenerator;
+use continuo_engine::pianoroll;
+use continuo_engine::score;
 
 const USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--top-p P] [--variations K] [--seed X] [--scale-lock off|detected|KEY] [--track K] [--generator neural|markov] -o OUT.mid\n       continuo score IN.mid --prompt-bars M [--generator neural|markov] [--style S] [--track K]\n       continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X] [--style S] [--temperature T] [--limit K] [--json]";
 
@@ -117,7 +119,7 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
     let mut prompt_bars = None;
     let mut style = Style::Auto;
     let mut temperature = 1.0f32;
-    let mut top_p = continuo::neural::TOP_P;
+    let mut top_p = continuo_engine::neural::TOP_P;
     let mut variations = 1u32;
     let mut scale_lock = ScaleChoice::Off;
     let mut seed = 1u64;
@@ -169,7 +171,7 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
         }
     }
     let bars = bars.ok_or("--bars is required")?;
-    if bars == 0 || bars > MAX_LENGTH_BARS as u32 {
+    if bars == 0 || bars > MAX_LENGTH_BARS {
         return Err(format!("--bars must be between 1 and {MAX_LENGTH_BARS}"));
     }
     if prompt_bars == Some(0) {
@@ -179,7 +181,7 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
     if !(top_p.is_finite() && top_p > 0.0 && top_p <= 1.0) {
         return Err("--top-p must be greater than 0 and at most 1".into());
     }
-    if !(1..=MAX_VARIATIONS as u32).contains(&variations) {
+    if !(1..=MAX_VARIATIONS).contains(&variations) {
         return Err(format!(
             "--variations must be between 1 and {MAX_VARIATIONS}"
         ));
@@ -235,7 +237,7 @@ fn bars_of(melody: &Melody, from: u32, bars: u32) -> Melody {
             .notes
             .iter()
             .filter(|n| n.start >= start && n.start < end)
-            .map(|n| continuo::phrase::Note {
+            .map(|n| continuo_engine::phrase::Note {
                 start: n.start - start,
                 ..*n
             })

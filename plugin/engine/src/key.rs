@@ -18,15 +18,20 @@ const NOTE_NAMES: [&str; 12] = [
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Major or minor (the two Krumhansl–Kessler profiles).
 pub enum Mode {
+    /// A major key.
     Major,
+    /// A minor key (natural minor for its scale).
     Minor,
 }
 
 /// A key: tonic pitch class (0 = C) and mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key {
+    /// Pitch class of the tonic, 0 = C.
     pub tonic: u8,
+    /// Major or minor.
     pub mode: Mode,
 }
 
@@ -57,6 +62,7 @@ impl Key {
         in_scale
     }
 
+    /// Whether `pitch` belongs to the key's scale.
     pub fn contains(&self, pitch: u8) -> bool {
         self.scale()[(pitch % 12) as usize]
     }

@@ -27,9 +27,9 @@ use crate::tokens::{self, Token};
 /// The file name of the ONNX Runtime library shipped with the plugin.
 pub const RUNTIME_FILE: &str = "libonnxruntime.so.1.31.1";
 /// The model, embedded in the plugin binary so that one bundle is all a user copies.
-pub const MODEL_BYTES: &[u8] = include_bytes!("../../models/continuo-melody.onnx");
+pub const MODEL_BYTES: &[u8] = include_bytes!("../../../models/continuo-melody.onnx");
 /// Its metadata (architecture, vocabulary, shapes).
-pub const MODEL_METADATA: &str = include_str!("../../models/continuo-melody.json");
+pub const MODEL_METADATA: &str = include_str!("../../../models/continuo-melody.json");
 /// Nucleus sampling keeps the smallest set of tokens holding this much probability.
 pub const TOP_P: f32 = 0.95;
 
@@ -109,10 +109,15 @@ fn environment() -> Result<&'static Environment, Unavailable> {
 /// Architecture numbers read from the model's metadata.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Architecture {
+    /// Positions the model attends to (prompt plus generated tokens).
     pub context: usize,
+    /// Transformer layers (one past-key/value pair each).
     pub layers: usize,
+    /// Attention heads per layer.
     pub heads: usize,
+    /// Width of one head.
     pub head_dim: usize,
+    /// Tokens in the vocabulary (must match [`crate::tokens::VOCAB_SIZE`]).
     pub vocab_size: usize,
 }
 
@@ -232,6 +237,7 @@ impl NeuralGenerator {
         Ok(generator)
     }
 
+    /// The shape of the loaded model, from its metadata.
     pub fn architecture(&self) -> Architecture {
         self.architecture
     }

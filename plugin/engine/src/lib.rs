@@ -1,0 +1,31 @@
+//! Continuo's music engine: everything musical that does not know it lives in a plugin.
+//!
+//! - [`phrase`]: notes, phrases and meters on the 12-per-beat grid.
+//! - [`generator`]: the [`Generator`](generator::Generator) interface, what a request carries
+//!   (style, generator choice, scale lock, pitch filter) and the limits of a request.
+//! - [`neural`]: the trained melody model run with ONNX Runtime; [`markov`]: the
+//!   Continuator-style Markov generator; [`generators`]: the two together, with the fallback.
+//! - [`tokens`]: the melody model's vocabulary; [`key`]: key detection.
+//! - [`midi_file`]: Standard MIDI Files in and out; [`pianoroll`]: an ASCII piano roll.
+//! - [`score`] and [`evaluation`]: likelihood and musical metrics against the true continuation.
+//! - [`fuzzing`]: harnesses for the fuzz targets of the untrusted inputs above.
+//!
+//! The plugin (crate `continuo`) and the command-line tool (crate `continuo-cli`) are built on
+//! this crate; it depends on neither, and on no plugin framework, GUI or real-time queue.
+
+#![warn(missing_docs)]
+
+pub mod evaluation;
+pub mod fuzzing;
+pub mod generator;
+pub mod generators;
+pub mod key;
+pub mod markov;
+pub mod midi_file;
+pub mod neural;
+pub mod phrase;
+pub mod pianoroll;
+pub mod score;
+pub mod tokens;
+
+pub use generators::Engine;
