@@ -2,7 +2,7 @@
 //! Suggest triggered, and the answer checked to the sample. The binary is built with nice-plug's
 //! `assert_process_allocs`, so any allocation in `process()` aborts these tests.
 
-use continuo_host_tests::{assert_balanced, notes, Daw, In, Out};
+use continuo_host_tests::{assert_balanced, notes, Daw, HostProfile, In, Out};
 
 /// The figure the "player" plays three times: C D E F G F E D in eighths.
 const FIGURE: [u8; 8] = [60, 62, 64, 65, 67, 65, 64, 62];
@@ -315,7 +315,7 @@ fn a_relocation_ends_notes_and_the_phrase_plays_again_from_its_anchor() {
     // Like a clip: jump back to beat 0 while the second note sounds, and the phrase is heard
     // again when the song reaches beat 16 once more.
     let jump_at = 782 * 512;
-    let jump = |daw: &mut Daw| daw.beats = 0.0;
+    let jump = |daw: &mut Daw| daw.relocate(0.0);
     let events = session(512, jump_at + 600_000, &[(jump_at, &jump)]);
     let phrase = phrase_events(&events);
     let at_jump: Vec<_> = phrase.iter().filter(|(at, _)| *at == jump_at).collect();
@@ -452,4 +452,188 @@ fn the_editor_size_and_export_folder_are_saved_with_the_project() {
         serde_json::from_str(again["fields"]["editor"].as_str().unwrap()).unwrap();
     assert_eq!(saved["export_folder"], "/tmp/continuo-exports");
     assert_eq!(saved["width"], 1111);
+}
+
+/// The history the plugin saved with the project: (beat, length, key) of each played note, per
+/// segment. The prompt is built from the last segment, so one segment holding every note played
+/// is the proof that the player was heard without fragmentation.
+fn saved_history(daw: &mut Daw) -> Vec<Vec<(f64, f64, u8)>> {
+    let state = state_json(&daw.save_state());
+    // nice-plug stores each persisted field as a JSON string.
+    let text = state["fields"]["session"].as_str().expect("saved session");
+    let session: serde_json::Value = serde_json::from_str(text).unwrap();
+    let segments = session["segments"].as_array().unwrap();
+    segments
+        .iter()
+        .map(|segment| {
+            segment["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|note| {
+                    (
+                        note["beat"].as_f64().unwrap(),
+                        note["length"].as_f64().unwrap(),
+                        note["key"].as_u64().unwrap() as u8,
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// What was played: the figure three times, in eighths, each note held 10,000 samples.
+fn played_notes() -> Vec<(f64, f64, u8)> {
+    FIGURE
+        .iter()
+        .cycle()
+        .take(24)
+        .enumerate()
+        .map(|(k, &key)| (k as f64 * 0.5, HELD as f64 / 24_000.0, key))
+        .collect()
+}
+
+#[test]
+fn every_host_profile_is_heard_exactly_and_answered_on_exact_samples() {
+    let at_120 = |beat: f64| (beat * 24_000.0).round() as u64;
+    for profile in HostProfile::real_hosts() {
+        let mut daw = Daw::new(512);
+        daw.profile = profile;
+        let mut input = played_input();
+        if profile.channel_one {
+            // Everything on channel 1: the answer too.
+            input.push((0, In::Param("out-channel", 0.0)));
+            input.sort_by_key(|(at, _)| *at);
+        }
+        let events = play_and_answer(&mut daw, &input, 300, 600_000, &[]);
+        let answer: Vec<(u64, Out)> = if profile.channel_one {
+            events
+                .iter()
+                .filter(|(at, _)| *at >= PHRASE_START)
+                .copied()
+                .collect()
+        } else {
+            phrase_events(&events)
+        };
+        assert_eq!(
+            simplify(&answer),
+            expected(at_120),
+            "{}: the answer on its exact samples, full lengths",
+            profile.name
+        );
+        assert_balanced(&events);
+        // The prompt is what was played: one segment, every note at its exact beat and length.
+        let history = saved_history(&mut daw);
+        assert_eq!(
+            history.len(),
+            1,
+            "{}: {} segments",
+            profile.name,
+            history.len()
+        );
+        let expected_notes = played_notes();
+        assert_eq!(history[0].len(), expected_notes.len(), "{}", profile.name);
+        for (heard, played) in history[0].iter().zip(&expected_notes) {
+            assert!(
+                (heard.0 - played.0).abs() < 1e-9
+                    && (heard.1 - played.1).abs() < 1e-9
+                    && heard.2 == played.2,
+                "{}: heard {heard:?}, played {played:?}",
+                profile.name
+            );
+        }
+    }
+}
+
+#[test]
+fn a_tempo_ramp_is_heard_as_one_phrase_and_answered_in_time() {
+    // While the figure is played, the host accelerates from 120 BPM by 2 BPM a second, with
+    // its beat position rounded to 1,920 ticks and blocks of varying size; then it holds the
+    // tempo it has reached. The plugin hears the tempo at each block's start only.
+    let mut daw = Daw::new(512);
+    daw.profile = HostProfile {
+        name: "tempo ramp",
+        ticks_per_quarter: Some(1_920.0),
+        block_sizes: continuo_host_tests::VARYING_BLOCKS,
+        ..HostProfile::IDEAL
+    };
+    daw.tempo_ramp = 2.0;
+    let mut input = played_input();
+    input.retain(|(at, _)| *at < TRIGGER_AT);
+    let mut events = daw.run(TRIGGER_AT, &input);
+    daw.tempo_ramp = 0.0;
+    let held_tempo = daw.tempo;
+    let (beat_now, sample_now) = (daw.beats, daw.position);
+    events.extend(daw.run(512, &[(daw.position, In::Param("suggest", 1.0))]));
+    daw.let_worker_answer();
+    events.extend(daw.run(
+        700_000 - daw.position,
+        &[(daw.position, In::Param("suggest", 0.0))],
+    ));
+    // After the ramp the tempo is steady: beat b is at this sample.
+    let sample_of =
+        |beat: f64| sample_now as f64 + (beat - beat_now) * 48_000.0 * 60.0 / held_tempo;
+    let answer = phrase_events(&events);
+    assert!(!answer.is_empty(), "an answer plays");
+    let bar = (beat_now / 4.0).ceil() * 4.0;
+    let first = answer[0].0 as f64;
+    // The host's positions are rounded, so after a ramp the plugin knows the host's beat only to
+    // its steering deadband: a 960th of a beat (about half a millisecond here).
+    let deadband = 48_000.0 * 60.0 / held_tempo / 960.0;
+    assert!(
+        (first - sample_of(bar)).abs() <= deadband + 1.0,
+        "first note at {first}, bar line at {}",
+        sample_of(bar)
+    );
+    assert_balanced(&events);
+    let history = saved_history(&mut daw);
+    assert_eq!(history.len(), 1, "one phrase heard, not {}", history.len());
+    assert_eq!(history[0].len(), 24);
+    // Each note was heard at the host's own beat for its sample (120 BPM + 2 BPM/s, integrated).
+    for (k, heard) in history[0].iter().enumerate() {
+        let seconds = (k as u64 * EIGHTH) as f64 / 48_000.0;
+        let host_beat = 2.0 * seconds + seconds * seconds / 60.0;
+        assert!(
+            (heard.0 - host_beat).abs() < 1.0 / 960.0,
+            "note {k} heard at {}, the host was at {host_beat}",
+            heard.0
+        );
+    }
+}
+
+#[test]
+fn a_host_loop_that_wraps_inside_a_block_ends_notes_at_the_wrap_sample() {
+    // The host cycles beats 4 to 18.1 in 4,096-sample blocks and wraps inside a block, as hosts
+    // that report their loop do: beat 18.1 is sample 434,400, 224 samples into a block. The
+    // phrase's fifth note (G, on at beat 18) sounds there; it ends on that very sample, and the
+    // phrase starts again when the looped song reaches beat 16.
+    let mut daw = Daw::new(4096);
+    daw.loop_range = Some((4.0, 18.1));
+    let events = play_and_answer(&mut daw, &played_input(), 300, 800_000, &[]);
+    let wrap = 434_400;
+    let phrase = phrase_events(&events);
+    let at_wrap: Vec<_> = phrase.iter().filter(|(at, _)| *at == wrap).collect();
+    assert_eq!(
+        at_wrap,
+        vec![&(
+            wrap,
+            Out::NoteOff {
+                channel: OUT_CHANNEL,
+                key: 67
+            }
+        )]
+    );
+    assert!(phrase.iter().all(|(at, e)| *at <= wrap
+        || *at >= wrap + 12 * 24_000
+        || !matches!(e, Out::NoteOn { .. })));
+    let again = phrase
+        .iter()
+        .find(|(at, e)| *at > wrap && matches!(e, Out::NoteOn { .. }))
+        .expect("the phrase plays again");
+    assert_eq!(
+        again.0,
+        wrap + 12 * 24_000,
+        "beat 16 after looping back to beat 4"
+    );
+    assert_balanced(&events);
 }

@@ -3,11 +3,13 @@
 //! inside its block, in order (checked by the harness on every block); and nothing is allocated
 //! in `process()` (the plugin binary is built with `assert_process_allocs`).
 //!
-//! Host loops (cycling a region) are among the actions.
+//! Host loops (cycling a region) are among the actions, and every case runs as one of the host
+//! profiles (`HostProfile::real_hosts`: rounded positions, positions only in samples or beats,
+//! varying blocks, note-offs without voice ids, everything on channel 1) or the ideal host.
 //!
 //! `cargo xtask test` runs 200 cases; `cargo xtask stress` runs 10,000 (`PROPTEST_CASES`).
 
-use continuo_host_tests::{assert_balanced, Daw, In, Out};
+use continuo_host_tests::{assert_balanced, Daw, HostProfile, In, Out};
 use proptest::prelude::*;
 
 /// Largest block a host sends.
@@ -57,8 +59,9 @@ fn action() -> impl Strategy<Value = Action> {
     ]
 }
 
-fn play(actions: &[Action]) -> Vec<(u64, Out)> {
+fn play(profile: HostProfile, actions: &[Action]) -> Vec<(u64, Out)> {
     let mut daw = Daw::new(MAX_BLOCK);
+    daw.profile = profile;
     let mut held = [false; 128];
     let mut events = daw.run(64, &[(0, In::Param("generator", 1.0))]);
     let mut pending: Vec<(u64, In)> = Vec::new();
@@ -96,7 +99,7 @@ fn play(actions: &[Action]) -> Vec<(u64, Out)> {
                 pending.push((daw.position, In::Param("suggest", 0.0)));
             }
             Action::Transport(playing) => daw.playing = *playing,
-            Action::Relocate(beats) => daw.beats = *beats,
+            Action::Relocate(beats) => daw.relocate(*beats),
             Action::Tempo(tempo) => daw.tempo = *tempo,
             Action::Meter(n, d) => daw.time_signature = (*n, *d),
             Action::Param(id, value) => pending.push((daw.position, In::Param(id, *value))),
@@ -135,9 +138,15 @@ fn no_note_is_ever_left_hanging() {
         failure_persistence: None,
         ..ProptestConfig::default()
     });
+    let mut profiles = HostProfile::real_hosts();
+    profiles.push(HostProfile::IDEAL);
+    let cases = (
+        prop::sample::select(profiles),
+        prop::collection::vec(action(), 1..40),
+    );
     runner
-        .run(&prop::collection::vec(action(), 1..40), |actions| {
-            let events = play(&actions);
+        .run(&cases, |(profile, actions)| {
+            let events = play(profile, &actions);
             assert_balanced(&events);
             Ok(())
         })

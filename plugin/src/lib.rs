@@ -113,16 +113,33 @@ fn velocity_to_midi(velocity: f32) -> u8 {
     (velocity * 127.0).round().clamp(1.0, 127.0) as u8
 }
 
+/// What one block plays with: parameter values read once per block, and which piece of the
+/// block is being played.
+struct BlockSettings {
+    bypass: bool,
+    play_mode: PlayMode,
+    /// Output channel of the plugin's notes (0–15).
+    channel: u8,
+    thru: bool,
+    /// Samples in the whole block (events are clamped inside it).
+    samples: u32,
+    /// Where the piece being played starts in the block.
+    offset: u32,
+    /// Whether this piece runs to the end of the block (and so takes every remaining event).
+    last_piece: bool,
+}
+
 impl Continuo {
-    /// Sends a phrase event on `channel`, keeping the note tracker exact.
+    /// Sends a phrase event of the piece that starts `block.offset` samples into the block, on
+    /// the block's output channel, keeping the note tracker exact.
     fn emit_generated(
         &mut self,
         context: &mut impl ProcessContext<Self>,
         event: OutEvent,
-        channel: u8,
-        samples: u32,
+        block: &BlockSettings,
     ) {
-        let timing = event.sample.min(samples.saturating_sub(1));
+        let channel = block.channel;
+        let timing = (block.offset + event.sample).min(block.samples.saturating_sub(1));
         if event.velocity > 0 {
             let sent = context.try_send_event(NoteEvent::NoteOn {
                 timing,
@@ -151,13 +168,13 @@ impl Continuo {
         }
     }
 
-    /// Ends every note the plugin started, at the start of the block. Notes whose note-off the
-    /// host could not take stay tracked and are retried next block.
-    fn end_generated_notes(&mut self, context: &mut impl ProcessContext<Self>) {
+    /// Ends every note the plugin started, at sample `timing` of the block. Notes whose note-off
+    /// the host could not take stay tracked and are retried next block.
+    fn end_generated_notes(&mut self, context: &mut impl ProcessContext<Self>, timing: u32) {
         self.generated.drain(|channel, key| {
             context
                 .try_send_event(NoteEvent::NoteOff {
-                    timing: 0,
+                    timing,
                     voice_id: VoiceID::Wildcard,
                     channel: Channel::Number(channel),
                     key: Key::Number(key),
@@ -168,6 +185,7 @@ impl Continuo {
     }
 
     /// Pushes a played note to the worker. Drops it if the worker has fallen seconds behind.
+    /// `timing` counts from the start of the piece `time` describes.
     fn capture(&mut self, time: &BlockTime, timing: u32, channel: u8, key: u8, velocity: u8) {
         let _ = self.queues.captures.try_push(CaptureEvent {
             timeline: time.timeline,
@@ -181,15 +199,17 @@ impl Continuo {
         });
     }
 
-    /// Handles one incoming event: capture, Thru and pass-through.
+    /// Handles one incoming event of the piece `time` (which starts `block.offset` samples into
+    /// the block): capture, Thru and pass-through.
     fn handle_input(
         &mut self,
         context: &mut impl ProcessContext<Self>,
         event: PluginNoteEvent<Self>,
         time: &BlockTime,
-        thru: bool,
-        bypass: bool,
+        block: &BlockSettings,
     ) {
+        let (thru, bypass) = (block.thru, block.bypass);
+        let offset = block.offset;
         match event {
             NoteEvent::NoteOn {
                 timing,
@@ -203,7 +223,7 @@ impl Continuo {
                     if !bypass {
                         self.capture(
                             time,
-                            timing,
+                            timing.saturating_sub(offset),
                             channel_number,
                             key_number,
                             velocity_to_midi(velocity),
@@ -225,7 +245,13 @@ impl Continuo {
                 let channel_number = channel.number().unwrap_or(0) & 15;
                 if let Some(key_number) = key.number() {
                     if !bypass {
-                        self.capture(time, timing, channel_number, key_number, 0);
+                        self.capture(
+                            time,
+                            timing.saturating_sub(offset),
+                            channel_number,
+                            key_number,
+                            0,
+                        );
                     }
                     // A passed note's note-off always follows it, whatever Thru is now; a note
                     // that was never passed (Thru was off) gets no orphan note-off.
@@ -242,6 +268,106 @@ impl Continuo {
             other => {
                 let _ = context.try_send_event(other);
             }
+        }
+    }
+
+    /// Plays one piece of a block (the whole block, or the part before or after a loop wrap):
+    /// ends notes where time jumps or settings change, takes a new phrase, and merges the
+    /// phrase's events with the incoming ones that fall in the piece. `carried` holds an input
+    /// event that belongs to the next piece.
+    fn play_piece(
+        &mut self,
+        context: &mut impl ProcessContext<Self>,
+        time: &BlockTime,
+        block: &BlockSettings,
+        carried: &mut Option<PluginNoteEvent<Self>>,
+    ) {
+        let (bypass, play_mode, channel) = (block.bypass, block.play_mode, block.channel);
+        // End the plugin's notes whenever what they belonged to stops making sense.
+        let play_mode_changed = play_mode != self.previous_play_mode;
+        let must_end = self.pending_panic
+            || time.discontinuity
+            || play_mode_changed
+            || channel != self.previous_channel
+            || (bypass && !self.previous_bypass);
+        self.pending_panic = false;
+        if must_end || (bypass && self.generated.any_sounding()) {
+            self.end_generated_notes(context, block.offset);
+            // A note-off the host could not take (its queue was full) is retried next block.
+            self.pending_panic = self.generated.any_sounding();
+        }
+        if time.discontinuity {
+            self.segment = self.segment.wrapping_add(1);
+            if time.timeline_changed {
+                // Transport started or stopped: a phrase belongs to the timeline it was placed on.
+                self.player.disarm();
+            } else {
+                self.player.relocate();
+            }
+        }
+        if play_mode_changed {
+            match play_mode {
+                PlayMode::Off => self.player.disarm(),
+                PlayMode::Once | PlayMode::Loop => self.player.rearm_at_next_bar(time),
+            }
+        }
+        // The editor's Play once: play the phrase again from the next bar, even if it finished.
+        let replays = self.shared.replay_clicks.load(Ordering::Acquire);
+        if replays != self.seen_replays {
+            self.seen_replays = replays;
+            if !bypass && play_mode != PlayMode::Off {
+                self.end_generated_notes(context, block.offset);
+                self.pending_panic = self.generated.any_sounding();
+                self.player.rearm_at_next_bar(time);
+            }
+        }
+        self.previous_play_mode = play_mode;
+        self.previous_channel = channel;
+        self.previous_bypass = bypass;
+
+        // Pick up a finished phrase. The replaced one goes back to the worker to be freed; only
+        // take a phrase when there is room to hand the old one back.
+        if self.queues.garbage.vacant_len() > 0 {
+            if let Some(phrase) = self.queues.phrases.try_pop() {
+                self.end_generated_notes(context, block.offset);
+                if let Some(old) = self.player.install(phrase, time) {
+                    if let Err(old) = self.queues.garbage.try_push(old) {
+                        // Unreachable (room was checked, this is the only producer), but never
+                        // free on the audio thread: leak instead.
+                        std::mem::forget(old);
+                    }
+                }
+            }
+        }
+
+        self.block_events.clear();
+        if !bypass {
+            self.player.render(time, play_mode, &mut self.block_events);
+        }
+
+        // Merge the phrase's events with the incoming ones in time order.
+        let piece_end = block.offset + time.samples;
+        let generated_count = self.block_events.as_slice().len();
+        let mut next_generated = 0;
+        while let Some(event) = carried.take().or_else(|| context.next_event()) {
+            if !block.last_piece && event.timing() >= piece_end {
+                *carried = Some(event);
+                break;
+            }
+            while next_generated < generated_count
+                && block.offset + self.block_events.as_slice()[next_generated].sample
+                    <= event.timing()
+            {
+                let out = self.block_events.as_slice()[next_generated];
+                self.emit_generated(context, out, block);
+                next_generated += 1;
+            }
+            self.handle_input(context, event, time, block);
+        }
+        while next_generated < generated_count {
+            let out = self.block_events.as_slice()[next_generated];
+            self.emit_generated(context, out, block);
+            next_generated += 1;
         }
     }
 
@@ -384,97 +510,47 @@ impl Plugin for Continuo {
             time_signature: transport
                 .time_sig_numerator
                 .zip(transport.time_sig_denominator),
-            pos_beats: transport.pos_beats(),
-            bar_start_beats: transport.bar_start_pos_beats(),
+            // Only what the host reported: positions nice-plug derives from one another assume a
+            // constant tempo since the song's start.
+            pos_samples: transport.pos_samples.or_else(|| {
+                transport
+                    .pos_seconds
+                    .filter(|s| s.is_finite())
+                    .map(|s| (s * self.sample_rate as f64).round() as i64)
+            }),
+            pos_beats: transport.pos_beats,
+            bar_start_beats: transport
+                .bar_start_pos_beats
+                .or_else(|| transport.pos_beats.and(transport.bar_start_pos_beats())),
+            loop_range_beats: transport.loop_range_beats,
         };
-        let time = self.clock.advance(&info, samples, self.sample_rate);
+        let first = self.clock.advance(&info, samples, self.sample_rate);
+        // A host loop that wraps inside this block splits it in two: up to the loop's end, and
+        // from its start on (a jump like any relocation, at its own sample).
+        let after_wrap = self.clock.take_wrap();
 
-        let bypass = self.params.bypass.value();
-        let play_mode: PlayMode = self.params.play_mode.value().into();
-        let channel = (self.params.output_channel.value().clamp(1, 16) - 1) as u8;
-        let thru = self.params.thru.value();
-
-        // End the plugin's notes whenever what they belonged to stops making sense.
-        let play_mode_changed = play_mode != self.previous_play_mode;
-        let must_end = self.pending_panic
-            || time.discontinuity
-            || play_mode_changed
-            || channel != self.previous_channel
-            || (bypass && !self.previous_bypass);
-        self.pending_panic = false;
-        if must_end || (bypass && self.generated.any_sounding()) {
-            self.end_generated_notes(context);
-            // A note-off the host could not take (its queue was full) is retried next block.
-            self.pending_panic = self.generated.any_sounding();
-        }
-        if time.discontinuity {
-            self.segment = self.segment.wrapping_add(1);
-            if time.timeline_changed {
-                // Transport started or stopped: a phrase belongs to the timeline it was placed on.
-                self.player.disarm();
-            } else {
-                self.player.relocate();
+        let mut block = BlockSettings {
+            bypass: self.params.bypass.value(),
+            play_mode: self.params.play_mode.value().into(),
+            channel: (self.params.output_channel.value().clamp(1, 16) - 1) as u8,
+            thru: self.params.thru.value(),
+            samples,
+            offset: 0,
+            last_piece: after_wrap.is_none(),
+        };
+        let mut carried = None;
+        self.play_piece(context, &first, &block, &mut carried);
+        let time = match after_wrap {
+            Some(rest) => {
+                block.offset = first.samples;
+                block.last_piece = true;
+                self.play_piece(context, &rest, &block, &mut carried);
+                rest
             }
-        }
-        if play_mode_changed {
-            match play_mode {
-                PlayMode::Off => self.player.disarm(),
-                PlayMode::Once | PlayMode::Loop => self.player.rearm_at_next_bar(&time),
-            }
-        }
-        // The editor's Play once: play the phrase again from the next bar, even if it finished.
-        let replays = self.shared.replay_clicks.load(Ordering::Acquire);
-        if replays != self.seen_replays {
-            self.seen_replays = replays;
-            if !bypass && play_mode != PlayMode::Off {
-                self.end_generated_notes(context);
-                self.pending_panic = self.generated.any_sounding();
-                self.player.rearm_at_next_bar(&time);
-            }
-        }
-        self.previous_play_mode = play_mode;
-        self.previous_channel = channel;
-        self.previous_bypass = bypass;
+            None => first,
+        };
 
-        // Pick up a finished phrase. The replaced one goes back to the worker to be freed; only
-        // take a phrase when there is room to hand the old one back.
-        if self.queues.garbage.vacant_len() > 0 {
-            if let Some(phrase) = self.queues.phrases.try_pop() {
-                self.end_generated_notes(context);
-                if let Some(old) = self.player.install(phrase, &time) {
-                    if let Err(old) = self.queues.garbage.try_push(old) {
-                        // Unreachable (room was checked, this is the only producer), but never
-                        // free on the audio thread: leak instead.
-                        std::mem::forget(old);
-                    }
-                }
-            }
-        }
-
-        self.block_events.clear();
-        if !bypass {
-            self.player.render(&time, play_mode, &mut self.block_events);
-        }
-
-        // Merge the phrase's events with the incoming ones in time order.
-        let generated_count = self.block_events.as_slice().len();
-        let mut next_generated = 0;
-        while let Some(event) = context.next_event() {
-            while next_generated < generated_count
-                && self.block_events.as_slice()[next_generated].sample <= event.timing()
-            {
-                let out = self.block_events.as_slice()[next_generated];
-                self.emit_generated(context, out, channel, samples);
-                next_generated += 1;
-            }
-            self.handle_input(context, event, &time, thru, bypass);
-        }
-        while next_generated < generated_count {
-            let out = self.block_events.as_slice()[next_generated];
-            self.emit_generated(context, out, channel, samples);
-            next_generated += 1;
-        }
-
+        let (bypass, play_mode) = (block.bypass, block.play_mode);
         self.poll_suggest(&time, bypass);
         let position = if bypass {
             None

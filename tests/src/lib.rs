@@ -15,6 +15,9 @@ use clack_host::utils::{BeatTime, SecondsTime};
 
 pub const PLUGIN_ID: &CStr = c"org.continuo.continuo";
 
+/// The largest block the test host announces at activation (a larger `block_size` raises it).
+pub const MAX_FRAMES: u32 = 4096;
+
 struct TestHostShared;
 
 impl SharedHandler<'_> for TestHostShared {
@@ -83,6 +86,109 @@ pub enum Out {
     Midi([u8; 3]),
 }
 
+/// How a host reports its transport and delivers notes: the quirks of real DAWs, so every host
+/// test can run as each of them. [`HostProfile::IDEAL`] reports everything exactly.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HostProfile {
+    /// A name for failure messages.
+    pub name: &'static str,
+    /// The song position in beats is rounded to this many ticks per quarter note, as hosts
+    /// with an integer tick clock report it (Ardour 1,920; many others 960); `None`: exact.
+    pub ticks_per_quarter: Option<f64>,
+    /// Whether the transport carries the position in beats.
+    pub beats_timeline: bool,
+    /// Whether the transport carries the position in seconds (from which samples follow).
+    pub seconds_timeline: bool,
+    /// Whether the transport carries the bar start (otherwise it says 0, as a host without bars).
+    pub bar_start: bool,
+    /// Block sizes, one block after another, cycled (empty: the `Daw`'s `block_size`).
+    pub block_sizes: &'static [u32],
+    /// Note-ons carry a voice (note) id, note-offs none (Bitwig).
+    pub note_offs_without_ids: bool,
+    /// Every note arrives on MIDI channel 1 (Ableton Live squashes channels).
+    pub channel_one: bool,
+}
+
+/// Block sizes from 16 to 4,096 samples, varying from block to block.
+pub const VARYING_BLOCKS: &[u32] = &[16, 4096, 100, 1024, 256, 17, 800, 2048, 64, 333, 512, 4000];
+
+impl HostProfile {
+    /// Exact positions in beats and seconds, bar starts, fixed blocks, voice ids: an ideal host.
+    pub const IDEAL: HostProfile = HostProfile {
+        name: "ideal",
+        ticks_per_quarter: None,
+        beats_timeline: true,
+        seconds_timeline: true,
+        bar_start: true,
+        block_sizes: &[],
+        note_offs_without_ids: false,
+        channel_one: false,
+    };
+
+    /// The transports of real hosts, one quirk or a real combination each.
+    pub fn real_hosts() -> Vec<HostProfile> {
+        let ideal = HostProfile::IDEAL;
+        vec![
+            HostProfile {
+                name: "Ardour: 1,920 ticks per quarter, 256-sample blocks",
+                ticks_per_quarter: Some(1_920.0),
+                block_sizes: &[256],
+                ..ideal
+            },
+            HostProfile {
+                name: "Ardour: 1,920 ticks per quarter, 1,024-sample blocks",
+                ticks_per_quarter: Some(1_920.0),
+                block_sizes: &[1_024],
+                ..ideal
+            },
+            HostProfile {
+                name: "960 ticks per quarter, varying blocks",
+                ticks_per_quarter: Some(960.0),
+                block_sizes: VARYING_BLOCKS,
+                ..ideal
+            },
+            HostProfile {
+                name: "positions only in samples",
+                beats_timeline: false,
+                block_sizes: VARYING_BLOCKS,
+                ..ideal
+            },
+            HostProfile {
+                name: "positions only in beats, rounded to 960",
+                seconds_timeline: false,
+                ticks_per_quarter: Some(960.0),
+                block_sizes: VARYING_BLOCKS,
+                ..ideal
+            },
+            HostProfile {
+                name: "no bar start",
+                bar_start: false,
+                ticks_per_quarter: Some(1_920.0),
+                block_sizes: &[64],
+                ..ideal
+            },
+            HostProfile {
+                name: "tiny and huge blocks",
+                block_sizes: &[16, 4096, 16, 16, 4096, 33],
+                ..ideal
+            },
+            HostProfile {
+                name: "Bitwig: note-offs without voice ids",
+                note_offs_without_ids: true,
+                block_sizes: &[128],
+                ..ideal
+            },
+            HostProfile {
+                name: "Live: everything on channel 1, 1,920 ticks",
+                channel_one: true,
+                ticks_per_quarter: Some(1_920.0),
+                block_sizes: &[512],
+                ..ideal
+            },
+        ]
+    }
+}
+
 /// The DAW: one plugin instance, a transport and a block size.
 pub struct Daw {
     processor: Option<StartedPluginAudioProcessor<TestHost>>,
@@ -100,6 +206,17 @@ pub struct Daw {
     /// The host's loop (start, end) in beats while it is active: playback jumps back to the
     /// start when a block reaches the end, as a DAW cycling a region does.
     pub loop_range: Option<(f64, f64)>,
+    /// The song position in seconds (advances while playing; [`Daw::relocate`] moves it with the
+    /// beats).
+    pub song_seconds: f64,
+    /// Tempo change in BPM per second while playing (0: steady); the host integrates it exactly.
+    pub tempo_ramp: f64,
+    /// How this host reports time and delivers notes.
+    pub profile: HostProfile,
+    /// Blocks processed so far (to cycle the profile's block sizes).
+    blocks: usize,
+    /// Voice ids given to note-ons, per key (profiles whose note-ons carry them).
+    next_note_id: u32,
     input_ports: AudioPorts,
     output_ports: AudioPorts,
     audio_in: Vec<Vec<f32>>,
@@ -128,7 +245,8 @@ impl Daw {
         let config = PluginAudioConfiguration {
             sample_rate: 48_000.0,
             min_frames_count: 1,
-            max_frames_count: block_size.max(1),
+            // Hosts announce a maximum and then send any block size up to it.
+            max_frames_count: block_size.max(MAX_FRAMES),
         };
         let processor = instance
             .activate(|_, _| (), config)
@@ -147,10 +265,15 @@ impl Daw {
             playing: true,
             time_signature: (4, 4),
             loop_range: None,
+            song_seconds: 0.0,
+            tempo_ramp: 0.0,
+            profile: HostProfile::IDEAL,
+            blocks: 0,
+            next_note_id: 0,
             input_ports: AudioPorts::with_capacity(2, 1),
             output_ports: AudioPorts::with_capacity(2, 1),
-            audio_in: vec![vec![0.0; block_size as usize]; 2],
-            audio_out: vec![vec![0.0; block_size as usize]; 2],
+            audio_in: vec![vec![0.0; block_size.max(MAX_FRAMES) as usize]; 2],
+            audio_out: vec![vec![0.0; block_size.max(MAX_FRAMES) as usize]; 2],
         }
     }
 
@@ -211,10 +334,14 @@ impl Daw {
     }
 
     fn transport(&self) -> TransportEvent {
-        let mut flags = TransportFlags::HAS_TEMPO
-            | TransportFlags::HAS_BEATS_TIMELINE
-            | TransportFlags::HAS_SECONDS_TIMELINE
-            | TransportFlags::HAS_TIME_SIGNATURE;
+        let profile = &self.profile;
+        let mut flags = TransportFlags::HAS_TEMPO | TransportFlags::HAS_TIME_SIGNATURE;
+        if profile.beats_timeline {
+            flags |= TransportFlags::HAS_BEATS_TIMELINE;
+        }
+        if profile.seconds_timeline {
+            flags |= TransportFlags::HAS_SECONDS_TIMELINE;
+        }
         if self.playing {
             flags |= TransportFlags::IS_PLAYING;
         }
@@ -223,12 +350,20 @@ impl Daw {
         }
         let (loop_start, loop_end) = self.loop_range.unwrap_or((0.0, 0.0));
         let bar_beats = self.time_signature.0 as f64 * 4.0 / self.time_signature.1 as f64;
-        let bar = (self.beats / bar_beats).floor();
+        let bar = if profile.bar_start {
+            (self.beats / bar_beats).floor()
+        } else {
+            0.0
+        };
+        let beats = match profile.ticks_per_quarter {
+            Some(ticks) => (self.beats * ticks).round() / ticks,
+            None => self.beats,
+        };
         TransportEvent {
             header: EventHeader::new_core(0, clack_host::events::EventFlags::empty()),
             flags,
-            song_pos_beats: BeatTime::from_float(self.beats),
-            song_pos_seconds: SecondsTime::from_float(self.position as f64 / self.sample_rate),
+            song_pos_beats: BeatTime::from_float(beats),
+            song_pos_seconds: SecondsTime::from_float(self.song_seconds),
             tempo: self.tempo,
             tempo_inc: 0.0,
             loop_start_beats: BeatTime::from_float(loop_start),
@@ -242,6 +377,13 @@ impl Daw {
         }
     }
 
+    /// Moves the song position to `beats` (the seconds timeline follows at the current tempo), as
+    /// a musician clicking in the timeline does.
+    pub fn relocate(&mut self, beats: f64) {
+        self.beats = beats;
+        self.song_seconds = beats * 60.0 / self.tempo;
+    }
+
     /// Processes `samples` samples in blocks of `block_size`, sending `input` (absolute sample
     /// positions, sorted) and returning the plugin's output events with absolute positions.
     pub fn run(&mut self, samples: u64, input: &[(u64, In)]) -> Vec<(u64, Out)> {
@@ -251,7 +393,12 @@ impl Daw {
         let mut in_buffer = EventBuffer::with_capacity(64);
         let mut out_buffer = EventBuffer::with_capacity(1024);
         while self.position < end {
-            let frames = (self.block_size as u64).min(end - self.position) as usize;
+            let block = match self.profile.block_sizes {
+                [] => self.block_size,
+                sizes => sizes[self.blocks % sizes.len()],
+            };
+            self.blocks += 1;
+            let frames = (block as u64).min(end - self.position) as usize;
             in_buffer.clear();
             out_buffer.clear();
             while next_input < input.len() && input[next_input].0 < self.position + frames as u64 {
@@ -262,16 +409,24 @@ impl Daw {
                         channel,
                         key,
                         velocity,
-                    } => in_buffer.push(&NoteOnEvent::new(
-                        time,
-                        Pckn::new(0u16, channel as u16, key as u16, Pckn::match_all().note_id),
-                        velocity,
-                    )),
-                    In::NoteOff { channel, key } => in_buffer.push(&NoteOffEvent::new(
-                        time,
-                        Pckn::new(0u16, channel as u16, key as u16, Pckn::match_all().note_id),
-                        0.0,
-                    )),
+                    } => {
+                        let channel = if self.profile.channel_one { 0 } else { channel };
+                        let note = if self.profile.note_offs_without_ids {
+                            self.next_note_id += 1;
+                            Pckn::new(0u16, channel as u16, key as u16, self.next_note_id)
+                        } else {
+                            Pckn::new(0u16, channel as u16, key as u16, Pckn::match_all().note_id)
+                        };
+                        in_buffer.push(&NoteOnEvent::new(time, note, velocity))
+                    }
+                    In::NoteOff { channel, key } => {
+                        let channel = if self.profile.channel_one { 0 } else { channel };
+                        in_buffer.push(&NoteOffEvent::new(
+                            time,
+                            Pckn::new(0u16, channel as u16, key as u16, Pckn::match_all().note_id),
+                            0.0,
+                        ))
+                    }
                     In::Midi(data) => in_buffer.push(&MidiEvent::new(time, 0, data)),
                     In::Param(id, value) => in_buffer.push(&ParamValueEvent::new(
                         time,
@@ -346,10 +501,18 @@ impl Daw {
             }
             self.position += frames as u64;
             if self.playing {
-                self.beats += frames as f64 * self.tempo / 60.0 / self.sample_rate;
+                // The host integrates its tempo exactly, ramp included.
+                let seconds = frames as f64 / self.sample_rate;
+                let next_tempo = (self.tempo + self.tempo_ramp * seconds).clamp(20.0, 999.0);
+                self.beats += seconds * (self.tempo + next_tempo) / 2.0 / 60.0;
+                self.song_seconds += seconds;
+                self.tempo = next_tempo;
                 if let Some((start, end)) = self.loop_range {
                     if end > start && self.beats >= end {
-                        self.beats = start + (self.beats - end) % (end - start);
+                        let back = end - start;
+                        let wrapped = start + (self.beats - end) % back;
+                        self.song_seconds -= (self.beats - wrapped) * 60.0 / self.tempo;
+                        self.beats = wrapped;
                     }
                 }
             }
@@ -460,4 +623,43 @@ pub fn assert_markov_answers_for_the_model() {
         vec![(288_000, 60), (312_000, 64), (336_000, 67), (360_000, 72)]
     );
     assert_balanced(&events);
+}
+
+/// Helpers for the privacy tests (the plugin in a host, and the CLI).
+pub mod privacy {
+    use std::path::{Path, PathBuf};
+
+    /// The variables with which ONNX Runtime 1.31 recognises a CI machine or its own test
+    /// harness and then keeps quiet by itself, and its opt-out: a privacy test removes them all,
+    /// so that it sees what happens on a musician's machine (and what Continuo itself does).
+    pub const QUIETING_VARIABLES: [&str; 15] = [
+        "CI",
+        "TF_BUILD",
+        "GITHUB_ACTIONS",
+        "GITLAB_CI",
+        "CIRCLECI",
+        "TRAVIS",
+        "JENKINS_URL",
+        "CODEBUILD_BUILD_ID",
+        "BUILDKITE",
+        "TEAMCITY_VERSION",
+        "APPVEYOR",
+        "BITBUCKET_BUILD_NUMBER",
+        "SYSTEM_TEAMFOUNDATIONCOLLECTIONURI",
+        "ORT_RUNNING_UNIT_TESTS",
+        "ORT_DISABLE_TELEMETRY",
+    ];
+
+    /// Every file and folder under `dir`, recursively (empty when `dir` is empty or missing).
+    pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                found.extend(files_under(&path));
+            }
+            found.push(path);
+        }
+        found
+    }
 }
