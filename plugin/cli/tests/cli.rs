@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use continuo_host_tests::privacy::{files_under, QUIETING_VARIABLES};
+
 fn continuo() -> Command {
     Command::new(env!("CARGO_BIN_EXE_continuo"))
 }
@@ -301,4 +303,36 @@ fn eval_reports_per_file_and_in_aggregate_and_skips_what_it_cannot_use() {
         .unwrap();
     assert_eq!(result.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&result.stderr).contains("none of the 3 files"));
+}
+
+#[test]
+fn the_neural_model_writes_nothing_to_the_users_cache_or_home() {
+    if std::env::var_os("CONTINUO_ORT_PATH").is_none() {
+        panic!("CONTINUO_ORT_PATH must point at ONNX Runtime (cargo xtask test sets it)");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (cache, home) = (dir.path().join("cache"), dir.path().join("home"));
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    let out = dir.path().join("out.mid");
+    let mut command = continuo();
+    for variable in QUIETING_VARIABLES {
+        command.env_remove(variable);
+    }
+    let result = command
+        .env("XDG_CACHE_HOME", &cache)
+        .env("HOME", &home)
+        .arg("continue")
+        .arg(example())
+        .args(["--bars", "2", "--generator", "neural", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_succeeded(&result);
+    assert!(
+        String::from_utf8_lossy(&result.stdout).contains("Continuo melody model"),
+        "the neural model answered"
+    );
+    assert_eq!(files_under(&cache), Vec::<PathBuf>::new(), "cache");
+    assert_eq!(files_under(&home), Vec::<PathBuf>::new(), "home");
 }

@@ -70,6 +70,27 @@ pub fn runtime_candidates() -> Vec<PathBuf> {
     candidates
 }
 
+/// The environment variable with which ONNX Runtime 1.31's Linux and macOS builds skip their 1DS
+/// telemetry entirely: no device id under `$XDG_CACHE_HOME/Microsoft/DeveloperTools/.onnxruntime`,
+/// no offline event queue (`onnxruntime.db`), no uploader. It is read once, when the runtime's
+/// first environment is created; `with_telemetry(false)` alone only mutes events after that.
+pub const TELEMETRY_OPT_OUT: &str = "ORT_DISABLE_TELEMETRY";
+
+/// Makes sure ONNX Runtime's telemetry opt-out is set before the runtime initialises.
+///
+/// Continuo lives in someone else's process, so this is done as narrowly as possible: once per
+/// process (inside the `OnceLock` that creates the environment), only when the variable is not
+/// already set, on the thread that loads the model and before the runtime library is loaded. The
+/// variable is one the runtime itself defines for this purpose; nothing else in the host's
+/// environment is touched. (Changing the environment can race with another thread of the host
+/// reading it at that very moment; that is the price of the only opt-out this runtime has, and
+/// it is paid once, long before any audio runs.)
+fn opt_out_of_runtime_telemetry() {
+    if std::env::var_os(TELEMETRY_OPT_OUT).is_none() {
+        std::env::set_var(TELEMETRY_OPT_OUT, "1");
+    }
+}
+
 /// The process's ONNX Runtime environment, created on first use.
 fn environment() -> Result<&'static Environment, Unavailable> {
     static ENVIRONMENT: OnceLock<Result<Environment, Unavailable>> = OnceLock::new();
@@ -90,6 +111,7 @@ fn environment() -> Result<&'static Environment, Unavailable> {
                     }
                 )));
             };
+            opt_out_of_runtime_telemetry();
             let builder = ort::init_from(path).map_err(|e| {
                 Unavailable(format!(
                     "ONNX Runtime at {} could not be loaded: {e}",
