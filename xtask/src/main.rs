@@ -17,12 +17,17 @@
 //!   dummy JACK server, plays eight bars into it, asks for four variations and saves
 //!   `assets/editor.png` (needs Debian's xvfb, xdotool, imagemagick, jackd2, libasound2-dev and
 //!   libjack-jackd2-dev).
+//! - `cargo xtask daw-check`: Continuo in headless Ardour 7 at buffer sizes 64, 256 and 1,024
+//!   (installs Debian's `ardour` when run as root), with assertions on the MIDI it logs (see
+//!   `daw_check.rs`).
 //! - `cargo xtask stress`: the stuck-note property test with 10,000 cases, 32 instances at once.
 //! - `cargo xtask test-models`: the model pipeline's Python tests (tokenizer and export parity)
 //!   in `models/.venv`.
 //! - `cargo xtask bundle continuo --release`: nice-plug-xtask's bundles, plus ONNX Runtime copied
 //!   into them (fetched once from PyPI's onnxruntime wheel by `cargo xtask fetch-runtime`).
 //! - anything else goes to nice-plug-xtask.
+
+mod daw_check;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -49,6 +54,10 @@ fn main() -> Result<()> {
         Some("eval") => eval(),
         Some("fuzz") => fuzz(&args[1..]),
         Some("screenshot") => screenshot(),
+        Some("daw-check") => {
+            bundle_release()?;
+            daw_check::daw_check(Path::new("target/bundled/Continuo.vst3"))
+        }
         Some("fetch-runtime") => fetch_runtime().map(|path| println!("{}", path.display())),
         Some("bundle") => bundle(&args),
         _ => nice_plug_xtask::main_with_args("cargo xtask", args),
