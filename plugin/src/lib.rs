@@ -20,6 +20,7 @@ pub mod history;
 pub mod params;
 pub mod realtime;
 pub mod session;
+pub mod vst3_factory;
 pub mod worker;
 
 use params::ContinuoParams;
@@ -585,4 +586,3 @@ impl Vst3Plugin for Continuo {
 }
 
 nice_export_clap!(Continuo);
-nice_export_vst3!(Continuo);
