@@ -167,8 +167,14 @@ fn bad_input_gives_one_clear_line_and_no_file() {
 
 #[test]
 fn without_the_runtime_the_cli_says_why_and_uses_markov() {
+    // A copy of the CLI where no runtime lies beside it or in ../onnxruntime/.
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let alone = bin.join("continuo");
+    std::fs::copy(env!("CARGO_BIN_EXE_continuo"), &alone).unwrap();
     let out = scratch("fallback.mid");
-    let result = continuo()
+    let result = Command::new(&alone)
         .env("CONTINUO_ORT_PATH", "/nonexistent/libonnxruntime.so.1.31.1")
         .arg("continue")
         .arg(example())
@@ -187,7 +193,7 @@ fn without_the_runtime_the_cli_says_why_and_uses_markov() {
     assert!(String::from_utf8_lossy(&result.stdout).contains("by Markov"));
     assert!(out.exists());
     // Asking for the neural model explicitly is an error instead.
-    let result = continuo()
+    let result = Command::new(&alone)
         .env("CONTINUO_ORT_PATH", "/nonexistent/libonnxruntime.so.1.31.1")
         .arg("continue")
         .arg(example())
@@ -197,6 +203,37 @@ fn without_the_runtime_the_cli_says_why_and_uses_markov() {
         .unwrap();
     assert_eq!(result.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&result.stderr).contains("was not found"));
+}
+
+#[test]
+fn a_cli_built_from_source_finds_the_runtime_the_xtask_fetched() {
+    // target/<profile>/continuo looks in target/onnxruntime/, where cargo xtask puts the runtime:
+    // a newcomer who follows the README gets the neural model without setting anything.
+    let exe = Path::new(env!("CARGO_BIN_EXE_continuo"));
+    let fetched = exe
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .join("onnxruntime/libonnxruntime.so.1.31.1");
+    assert!(
+        fetched.is_file(),
+        "{} is missing: run the tests with cargo xtask test (it fetches the runtime)",
+        fetched.display()
+    );
+    let result = continuo()
+        .env_remove("CONTINUO_ORT_PATH")
+        .arg("continue")
+        .arg(example())
+        .args(["--bars", "1", "-o"])
+        .arg(scratch("found.mid"))
+        .output()
+        .unwrap();
+    assert_succeeded(&result);
+    assert!(
+        String::from_utf8_lossy(&result.stdout).contains("by Continuo melody model"),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //!   (style, generator choice, scale lock, pitch filter) and the limits of a request.
 //! - [`neural`]: the trained melody model run with ONNX Runtime; [`markov`]: the
 //!   Continuator-style Markov generator; [`generators`]: the two together, with the fallback.
+//! - [`runtime`]: finding and loading ONNX Runtime (once per process, no telemetry).
 //! - [`tokens`]: the melody model's vocabulary; [`key`]: key detection.
 //! - [`midi_file`]: Standard MIDI Files in and out; [`pianoroll`]: an ASCII piano roll.
 //! - [`score`] and [`evaluation`]: likelihood and musical metrics against the true continuation.
@@ -25,6 +26,7 @@ pub mod midi_file;
 pub mod neural;
 pub mod phrase;
 pub mod pianoroll;
+pub mod runtime;
 pub mod score;
 pub mod tokens;
 

@@ -1,31 +1,24 @@
 //! The trained melody model (`models/continuo-melody.onnx`) behind the [`Generator`] interface,
 //! run with ONNX Runtime on the worker thread.
 //!
-//! ONNX Runtime is loaded at run time from `libonnxruntime.so.1.31.1`: first beside the plugin's
-//! own binary (found from the plugin's address in memory, not from the DAW's working directory),
-//! then at `CONTINUO_ORT_PATH`. It is initialised once per process, whichever instance comes
-//! first; a missing or wrong library is an error the caller turns into the Markov fallback.
+//! ONNX Runtime is found and loaded by [`crate::runtime`], once per process; a missing or wrong
+//! library is an error the caller turns into the Markov fallback.
 //!
 //! Generation: the prompt (the last bars of history, bar-aligned, `STYLE TS BAR …`) runs in one
 //! call; then one token per call with the KV cache. Each sampled token is masked by the token
 //! grammar so the result always decodes to valid notes that fill the requested bars, then by the
 //! pitch filter (range, scale lock); temperature and nucleus (top-p) sampling follow.
 
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 
-use ort::environment::Environment;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::{DynValue, Tensor};
 
 use crate::generator::{GenerateError, GenerationRequest, Generator, Melody, Style};
 use crate::phrase::{Note, Phrase, TimeSignature};
+use crate::runtime::environment;
 use crate::tokens::{self, Token};
-
-/// The file name of the ONNX Runtime library shipped with the plugin.
-pub const RUNTIME_FILE: &str = "libonnxruntime.so.1.31.1";
 /// The model, embedded in the plugin binary so that one bundle is all a user copies.
 pub const MODEL_BYTES: &[u8] = include_bytes!("../../../models/continuo-melody.onnx");
 /// Its metadata (architecture, vocabulary, shapes).
@@ -41,91 +34,6 @@ impl std::fmt::Display for Unavailable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
-}
-
-/// The directory of the binary (plugin .so or executable) this code is running from.
-fn own_directory() -> Option<PathBuf> {
-    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
-    let address = own_directory as *const () as *const libc::c_void;
-    // SAFETY: dladdr only reads the loader's tables for an address inside this binary.
-    if unsafe { libc::dladdr(address, &mut info) } == 0 || info.dli_fname.is_null() {
-        return None;
-    }
-    // SAFETY: dli_fname is a NUL-terminated path owned by the loader.
-    let bytes = unsafe { std::ffi::CStr::from_ptr(info.dli_fname) }.to_bytes();
-    let path = PathBuf::from(std::ffi::OsStr::from_bytes(bytes));
-    let path = std::fs::canonicalize(&path).unwrap_or(path);
-    path.parent().map(Path::to_path_buf)
-}
-
-/// Where ONNX Runtime is looked for, in order.
-pub fn runtime_candidates() -> Vec<PathBuf> {
-    let mut candidates = Vec::new();
-    if let Some(directory) = own_directory() {
-        candidates.push(directory.join(RUNTIME_FILE));
-    }
-    if let Some(path) = std::env::var_os("CONTINUO_ORT_PATH") {
-        candidates.push(PathBuf::from(path));
-    }
-    candidates
-}
-
-/// The environment variable with which ONNX Runtime 1.31's Linux and macOS builds skip their 1DS
-/// telemetry entirely: no device id under `$XDG_CACHE_HOME/Microsoft/DeveloperTools/.onnxruntime`,
-/// no offline event queue (`onnxruntime.db`), no uploader. It is read once, when the runtime's
-/// first environment is created; `with_telemetry(false)` alone only mutes events after that.
-pub const TELEMETRY_OPT_OUT: &str = "ORT_DISABLE_TELEMETRY";
-
-/// Makes sure ONNX Runtime's telemetry opt-out is set before the runtime initialises.
-///
-/// Continuo lives in someone else's process, so this is done as narrowly as possible: once per
-/// process (inside the `OnceLock` that creates the environment), only when the variable is not
-/// already set, on the thread that loads the model and before the runtime library is loaded. The
-/// variable is one the runtime itself defines for this purpose; nothing else in the host's
-/// environment is touched. (Changing the environment can race with another thread of the host
-/// reading it at that very moment; that is the price of the only opt-out this runtime has, and
-/// it is paid once, long before any audio runs.)
-fn opt_out_of_runtime_telemetry() {
-    if std::env::var_os(TELEMETRY_OPT_OUT).is_none() {
-        std::env::set_var(TELEMETRY_OPT_OUT, "1");
-    }
-}
-
-/// The process's ONNX Runtime environment, created on first use.
-fn environment() -> Result<&'static Environment, Unavailable> {
-    static ENVIRONMENT: OnceLock<Result<Environment, Unavailable>> = OnceLock::new();
-    ENVIRONMENT
-        .get_or_init(|| {
-            let candidates = runtime_candidates();
-            let Some(path) = candidates.iter().find(|p| p.is_file()) else {
-                let beside = own_directory().map_or_else(
-                    || "beside the plugin".to_string(),
-                    |d| format!("in {}", d.display()),
-                );
-                return Err(Unavailable(format!(
-                    "ONNX Runtime ({RUNTIME_FILE}) was not found {beside}{}",
-                    if std::env::var_os("CONTINUO_ORT_PATH").is_some() {
-                        " nor at CONTINUO_ORT_PATH"
-                    } else {
-                        " and CONTINUO_ORT_PATH is not set"
-                    }
-                )));
-            };
-            opt_out_of_runtime_telemetry();
-            let builder = ort::init_from(path).map_err(|e| {
-                Unavailable(format!(
-                    "ONNX Runtime at {} could not be loaded: {e}",
-                    path.display()
-                ))
-            })?;
-            builder
-                .with_name("continuo")
-                .with_telemetry(false)
-                .build()
-                .map_err(|e| Unavailable(format!("ONNX Runtime could not start: {e}")))
-        })
-        .as_ref()
-        .map_err(Clone::clone)
 }
 
 /// Architecture numbers read from the model's metadata.
