@@ -5,9 +5,13 @@
 use std::path::PathBuf;
 
 use continuo_host_tests::privacy::{files_under, QUIETING_VARIABLES};
-use continuo_host_tests::{assert_balanced, notes, Daw, In};
+use continuo_host_tests::{ask_the_model, assert_balanced, Daw};
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "ONNX Runtime's file-writing telemetry (1DS) is Linux and macOS only; this test reads /proc"
+)]
 fn the_plugin_with_its_model_leaves_the_users_cache_and_home_empty() {
     assert!(
         std::env::var_os("CONTINUO_ORT_PATH").is_some(),
@@ -25,19 +29,7 @@ fn the_plugin_with_its_model_leaves_the_users_cache_and_home_empty() {
     std::env::set_var("HOME", &home);
 
     let mut daw = Daw::new(512);
-    let mut input = vec![(0, In::Param("generator", 0.0))]; // the neural model
-    input.extend(notes(
-        &[60, 62, 64, 65, 67, 65, 64, 62],
-        12_000,
-        10_000,
-        0.8,
-    ));
-    input.push((100_000, In::Param("suggest", 1.0)));
-    input.sort_by_key(|(at, _)| *at);
-    let mut events = daw.run(100_512, &input);
-    // The model loads in the background (debug build): give it time.
-    daw.wait_ms(5_000);
-    events.extend(daw.run(300_000, &[(daw.position, In::Param("suggest", 0.0))]));
+    let mut events = ask_the_model(&mut daw, 5_000);
     daw.playing = false;
     events.extend(daw.run(512, &[]));
     assert_balanced(&events);

@@ -12,8 +12,13 @@ use continuo_engine::generator::Melody;
 use continuo_engine::midi_file::{self, TrackOut};
 use continuo_engine::phrase::{Phrase, TimeSignature};
 
-/// The folder exports go to unless the musician picks another: `~/Music/Continuo`.
+/// The folder exports go to unless the musician picks another: `~/Music/Continuo` (on Windows,
+/// `Continuo` in the user's Music folder, wherever Windows keeps it).
 pub fn default_folder() -> PathBuf {
+    #[cfg(windows)]
+    if let Some(music) = dirs::audio_dir() {
+        return music.join("Continuo");
+    }
     dirs::home_dir()
         .unwrap_or_else(std::env::temp_dir)
         .join("Music")

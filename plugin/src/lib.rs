@@ -18,6 +18,7 @@ pub mod export;
 pub mod fuzzing;
 pub mod history;
 pub mod params;
+pub mod pin;
 pub mod realtime;
 pub mod session;
 pub mod vst3_factory;
@@ -80,6 +81,7 @@ pub struct Continuo {
 
 impl Default for Continuo {
     fn default() -> Self {
+        pin::keep_loaded();
         let (audio_ends, worker_ends) = new_queues();
         let (command_tx, command_rx) = crossbeam_channel::unbounded();
         let params = Arc::new(ContinuoParams::default());

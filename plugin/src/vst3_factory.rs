@@ -134,6 +134,7 @@ impl IPluginFactory3Trait for Factory {
 /// The VST3 plugin factory entry point.
 #[unsafe(no_mangle)]
 pub extern "system" fn GetPluginFactory() -> *mut c_void {
+    crate::pin::keep_loaded();
     match ComWrapper::new(Factory::new()).to_com_ptr::<IPluginFactory>() {
         Some(factory) => factory.into_raw() as *mut c_void,
         None => std::ptr::null_mut(),

@@ -35,14 +35,19 @@ impl HostHandlers for TestHost {
 }
 
 /// Where the plugin binary built by `cargo test` is: `CONTINUO_CLAP` if set, else the cdylib
-/// next to the test executable (`target/<profile>/deps/libcontinuo.so`).
+/// next to the test executable (`target/<profile>/deps/libcontinuo.so`, or `continuo.dll` on
+/// Windows).
 pub fn plugin_path() -> PathBuf {
     if let Some(path) = std::env::var_os("CONTINUO_CLAP") {
         return PathBuf::from(path);
     }
     let exe = std::env::current_exe().expect("test executable path");
     let deps = exe.parent().expect("deps folder");
-    let candidate = deps.join("libcontinuo.so");
+    let candidate = deps.join(format!(
+        "{}continuo{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
     assert!(
         candidate.exists(),
         "the plugin binary {} is missing: run the tests with `cargo xtask test` (or `cargo test --workspace`)",
@@ -580,6 +585,25 @@ pub fn notes(keys: &[u8], step: u64, held: u64, velocity: f64) -> Vec<(u64, In)>
         input.push((on + held, In::NoteOff { channel: 0, key }));
     }
     input
+}
+
+/// Plays a bar of eighths into `daw`, asks the neural model (Generator = Neural) for a
+/// continuation, gives it `wait_ms` to load and answer (a debug build loads the model in
+/// seconds), and plays on; returns everything the plugin sent.
+pub fn ask_the_model(daw: &mut Daw, wait_ms: u64) -> Vec<(u64, Out)> {
+    let mut input = vec![(0, In::Param("generator", 0.0))];
+    input.extend(notes(
+        &[60, 62, 64, 65, 67, 65, 64, 62],
+        12_000,
+        10_000,
+        0.8,
+    ));
+    input.push((100_000, In::Param("suggest", 1.0)));
+    input.sort_by_key(|(at, _)| *at);
+    let mut events = daw.run(100_512, &input);
+    daw.wait_ms(wait_ms);
+    events.extend(daw.run(100_000, &[(daw.position, In::Param("suggest", 0.0))]));
+    events
 }
 
 /// Plays C E G C twice and asks for one bar at the coldest temperature with the neural model

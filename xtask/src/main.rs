@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask demo`: bundles the plugin (CLAP + VST3) and runs the engine headless on the
 //!   example melody in `assets/`, printing the continuation and writing it as a .mid file.
-//! - `cargo xtask test`: runs every test of the workspace (what `.ci/run` calls).
+//! - `cargo xtask test`: runs every test of the workspace (what `.ci/run` calls), then the
+//!   Windows build's tests under Wine (`--no-windows` leaves them out, and says so).
 //! - `cargo xtask install`: bundles and copies the plugin into `~/.clap` and `~/.vst3`.
 //! - `cargo xtask train [--steps N]`: creates `models/.venv` and runs corpus extraction, training,
 //!   evaluation and ONNX export (each step caches or checkpoints, so a rerun resumes).
@@ -25,6 +26,11 @@
 //!   in `models/.venv`.
 //! - `cargo xtask bundle continuo --release`: nice-plug-xtask's bundles, plus ONNX Runtime copied
 //!   into them (fetched once from PyPI's onnxruntime wheel by `cargo xtask fetch-runtime`).
+//! - `cargo xtask bundle-windows` (or `bundle continuo --release --target x86_64-pc-windows-gnu`):
+//!   the Windows bundles, `onnxruntime.dll` and `continuo.exe` in `target/bundled-windows/`
+//!   (needs `rustup target add x86_64-pc-windows-gnu` and Debian's `gcc-mingw-w64-x86-64`).
+//! - `cargo xtask test-windows`: the Windows build of the engine, plugin and host tests, run
+//!   under Wine (see `test_windows`).
 //! - anything else goes to nice-plug-xtask.
 
 mod daw_check;
@@ -38,6 +44,8 @@ const EXAMPLE: &str = "assets/ode-to-joy.mid";
 /// ONNX Runtime comes from the PyPI wheel of this version (`onnxruntime/capi/` in the wheel).
 const ORT_VERSION: &str = "1.31.1";
 const ORT_LIBRARY: &str = "libonnxruntime.so.1.31.1";
+/// The Windows runtime's file name (in the win_amd64 wheel at `onnxruntime/capi/`).
+const ORT_WINDOWS_LIBRARY: &str = "onnxruntime.dll";
 const ORT_DIR: &str = "target/onnxruntime";
 const DEMO_OUTPUT: &str = "target/demo/ode-to-joy-continued.mid";
 
@@ -60,6 +68,17 @@ fn main() -> Result<()> {
         }
         Some("fetch-runtime") => fetch_runtime().map(|path| println!("{}", path.display())),
         Some("bundle") => bundle(&args),
+        Some("test-windows") => test_windows(&args[1..]),
+        Some("bundle-windows") => bundle(
+            &[
+                "bundle",
+                "continuo",
+                "--release",
+                "--target",
+                WINDOWS_TARGET,
+            ]
+            .map(String::from),
+        ),
         _ => nice_plug_xtask::main_with_args("cargo xtask", args),
     }
 }
@@ -80,9 +99,24 @@ fn bundle_release() -> Result<()> {
     bundle(&["bundle", "continuo", "--release"].map(String::from))
 }
 
+/// The Windows target Continuo is cross-built for from Linux (MinGW).
+const WINDOWS_TARGET: &str = "x86_64-pc-windows-gnu";
+/// Where the Windows bundles, runtime and CLI are gathered (the Linux ones stay in target/bundled).
+const WINDOWS_BUNDLES: &str = "target/bundled-windows";
+
 /// nice-plug's bundler, then ONNX Runtime copied into the bundles: inside the VST3 bundle next
-/// to the plugin binary, and beside the .clap file.
+/// to the plugin binary, and beside the .clap file. With `--target x86_64-pc-windows-gnu` the
+/// Windows bundles, `onnxruntime.dll` and `continuo.exe` go to `target/bundled-windows/`.
 fn bundle(args: &[String]) -> Result<()> {
+    let windows = args
+        .windows(2)
+        .any(|pair| pair[0] == "--target" && pair[1] == WINDOWS_TARGET)
+        || args
+            .iter()
+            .any(|a| *a == format!("--target={WINDOWS_TARGET}"));
+    if windows {
+        return bundle_windows(args);
+    }
     nice_plug_xtask::main_with_args("cargo xtask", args.iter().cloned())?;
     let runtime = fetch_runtime()?;
     let vst3 = Path::new("target/bundled/Continuo.vst3/Contents/x86_64-linux");
@@ -95,14 +129,100 @@ fn bundle(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The Windows bundles (cross-built with MinGW): nice-plug's bundler writes into target/bundled,
+/// where its Continuo.clap would replace the Linux one, so the Windows files are moved to
+/// target/bundled-windows/ (with onnxruntime.dll beside the .clap and inside the VST3 bundle, and
+/// continuo.exe with its own copy) and the Linux .clap is put back.
+fn bundle_windows(args: &[String]) -> Result<()> {
+    let bundled = Path::new("target/bundled");
+    let linux_clap = bundled.join("Continuo.clap");
+    let kept = Path::new("target/bundled/.linux-Continuo.clap");
+    if linux_clap.exists() {
+        std::fs::rename(&linux_clap, kept)?;
+    }
+    let built = nice_plug_xtask::main_with_args("cargo xtask", args.iter().cloned());
+    let out = Path::new(WINDOWS_BUNDLES);
+    let moved = (|| -> Result<()> {
+        built?;
+        let _ = std::fs::remove_dir_all(out);
+        let vst3 = out.join("Continuo.vst3/Contents/x86_64-win");
+        std::fs::create_dir_all(&vst3)?;
+        std::fs::rename(&linux_clap, out.join("Continuo.clap"))?;
+        let windows_vst3 = bundled.join("Continuo.vst3/Contents/x86_64-win");
+        for entry in std::fs::read_dir(&windows_vst3)? {
+            let entry = entry?;
+            std::fs::rename(entry.path(), vst3.join(entry.file_name()))?;
+        }
+        std::fs::remove_dir(&windows_vst3)?;
+        let runtime = fetch_windows_runtime()?;
+        std::fs::copy(&runtime, out.join(ORT_WINDOWS_LIBRARY))?;
+        std::fs::copy(&runtime, vst3.join(ORT_WINDOWS_LIBRARY))?;
+        run(cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "continuo-cli",
+            "--target",
+            WINDOWS_TARGET,
+        ]))?;
+        let cli = out.join("cli");
+        std::fs::create_dir_all(&cli)?;
+        std::fs::copy(
+            format!("target/{WINDOWS_TARGET}/release/continuo.exe"),
+            cli.join("continuo.exe"),
+        )?;
+        std::fs::copy(&runtime, cli.join(ORT_WINDOWS_LIBRARY))?;
+        Ok(())
+    })();
+    if kept.exists() {
+        std::fs::rename(kept, &linux_clap)?;
+    }
+    // nice-plug's bundler also copies a Windows binary named like the package (the CLI, when it
+    // was built): the CLI lives in bundled-windows/cli/.
+    let _ = std::fs::remove_file(bundled.join("Continuo.exe"));
+    moved?;
+    for path in ["Continuo.clap", "Continuo.vst3", "cli/continuo.exe"] {
+        println!(
+            "{WINDOWS_BUNDLES}/{path}: {:.1} MB",
+            size_of(&out.join(path)) as f64 / 1e6
+        );
+    }
+    Ok(())
+}
+
+/// The Windows runtime, `onnxruntime.dll` from PyPI's win_amd64 wheel of the same version
+/// (fetched once into target/onnxruntime/windows/). It needs the VC++ Redistributable, which
+/// the wheel does not ship and this project may not redistribute.
+fn fetch_windows_runtime() -> Result<PathBuf> {
+    fetch_from_wheel(
+        &Path::new(ORT_DIR).join("windows"),
+        &["--platform", "win_amd64", "--python-version", "3.11"],
+        "win_amd64.whl",
+        ORT_WINDOWS_LIBRARY,
+    )
+}
+
 /// Downloads the onnxruntime wheel from PyPI with pip (once) and extracts the shared library
 /// into `target/onnxruntime/`. Returns its path.
 fn fetch_runtime() -> Result<PathBuf> {
-    let library = std::env::current_dir()?.join(ORT_DIR).join(ORT_LIBRARY);
+    fetch_from_wheel(Path::new(ORT_DIR), &[], ".whl", ORT_LIBRARY)
+}
+
+/// Downloads (once) the onnxruntime wheel whose name ends in `wheel_suffix` into `folder/wheel`
+/// with pip (`platform` picks another platform's wheel), and extracts `onnxruntime/capi/LIBRARY`
+/// into `folder`. Returns the library's path.
+fn fetch_from_wheel(
+    folder: &Path,
+    platform: &[&str],
+    wheel_suffix: &str,
+    library_name: &str,
+) -> Result<PathBuf> {
+    let folder = std::env::current_dir()?.join(folder);
+    let library = folder.join(library_name);
     if library.is_file() {
         return Ok(library);
     }
-    let wheels = Path::new(ORT_DIR).join("wheel");
+    let wheels = folder.join("wheel");
     std::fs::create_dir_all(&wheels)?;
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let downloaded = Command::new(&python)
@@ -114,6 +234,7 @@ fn fetch_runtime() -> Result<PathBuf> {
             "--only-binary=:all:",
             "--quiet",
         ])
+        .args(platform)
         .arg(format!("onnxruntime=={ORT_VERSION}"))
         .arg("-d")
         .arg(&wheels)
@@ -128,8 +249,8 @@ fn fetch_runtime() -> Result<PathBuf> {
     // Extract the one member with Python's zipfile (no unzip tool needed).
     let script = format!(
         "import glob, zipfile, sys\n\
-         wheel = sorted(glob.glob(sys.argv[1] + '/onnxruntime-{ORT_VERSION}-*.whl'))[0]\n\
-         data = zipfile.ZipFile(wheel).read('onnxruntime/capi/{ORT_LIBRARY}')\n\
+         wheel = sorted(glob.glob(sys.argv[1] + '/onnxruntime-{ORT_VERSION}-*{wheel_suffix}'))[0]\n\
+         data = zipfile.ZipFile(wheel).read('onnxruntime/capi/{library_name}')\n\
          open(sys.argv[2], 'wb').write(data)\n"
     );
     run(Command::new(&python)
@@ -360,6 +481,9 @@ fn screenshot() -> Result<()> {
 }
 
 fn test(extra: &[String]) -> Result<()> {
+    // `--no-windows` leaves out the Windows build's tests under Wine (said so at the end).
+    let windows = !extra.iter().any(|a| a == "--no-windows");
+    let extra: Vec<&String> = extra.iter().filter(|a| *a != "--no-windows").collect();
     // Unit tests, the CLI, the CLAP host tests (which load the plugin binary built with the
     // allocation checker armed) and the benchmarks in test mode (each run once).
     let runtime = fetch_runtime()?;
@@ -378,7 +502,14 @@ fn test(extra: &[String]) -> Result<()> {
     )?;
     run(Command::new(venv.join("bin/python"))
         .args(["-m", "pytest", "-q", "tests/test_tokens.py"])
-        .current_dir("models"))
+        .current_dir("models"))?;
+    // The Windows build of the same tests, under Wine.
+    if windows {
+        test_windows(&[])
+    } else {
+        println!("cargo xtask test: the Windows tests were NOT run (--no-windows)");
+        Ok(())
+    }
 }
 
 /// Creates (once) a virtual environment with `requirements` installed; returns its folder.
@@ -496,4 +627,121 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether `program --version` runs.
+fn installed(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The Windows build's tests under Wine: the engine's unit and fuzz-regression tests, the CLI tests, the
+/// plugin's unit tests, and the CLAP host tests (the plugin DLL loaded by the Windows test host,
+/// the fallback and corrupt-input tests, the load test and the stuck-note property test, which
+/// loads and unloads the DLL for every case). Installs MinGW and Wine from Debian when run as
+/// root, else says what is missing. The Wine-only shims in `xtask/wine-shims/` are built from
+/// source here; they are test infrastructure and never ship.
+fn test_windows(extra: &[String]) -> Result<()> {
+    run(Command::new("rustup").args(["target", "add", WINDOWS_TARGET]))?;
+    if !installed("x86_64-w64-mingw32-gcc") || !installed("wine") {
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+        if !root {
+            return Err(std::io::Error::other(
+                "cargo xtask test-windows needs Debian's gcc-mingw-w64-x86-64 and wine64: \
+                 apt-get install gcc-mingw-w64-x86-64 wine64 (as root)",
+            )
+            .into());
+        }
+        run(Command::new("apt-get").args(["update", "-qq"]))?;
+        run(Command::new("apt-get")
+            .args([
+                "install",
+                "-y",
+                "-qq",
+                "gcc-mingw-w64-x86-64",
+                "wine64",
+                "gcc",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    }
+    let root = std::env::current_dir()?;
+    let shims = root.join("target/wine-shims");
+    std::fs::create_dir_all(&shims)?;
+    run(Command::new("x86_64-w64-mingw32-gcc")
+        .args(["-shared", "-O2", "-o"])
+        .arg(shims.join("bcryptprimitives.dll"))
+        .arg("xtask/wine-shims/bcryptprimitives.c")
+        .arg("xtask/wine-shims/bcryptprimitives.def")
+        .arg("-ladvapi32"))?;
+    run(Command::new("gcc")
+        .args(["-shared", "-fPIC", "-O2", "-o"])
+        .arg(shims.join("amx_permission.so"))
+        .arg("xtask/wine-shims/amx_permission.c"))?;
+    // A stand-in for onnxruntime.dll whose own dependency is missing (no VC++ Redistributable).
+    run(Command::new("x86_64-w64-mingw32-dlltool")
+        .args(["-d", "xtask/wine-shims/missing_dependency.def", "-l"])
+        .arg(shims.join("libabsent.a")))?;
+    run(Command::new("x86_64-w64-mingw32-gcc")
+        .args(["-shared", "-O2", "-o"])
+        .arg(shims.join("missing_dependency.dll"))
+        .arg("xtask/wine-shims/missing_dependency.c")
+        .arg(shims.join("libabsent.a")))?;
+    let runtime = fetch_windows_runtime()?;
+    // Where a CLI built from source looks for the runtime the xtask fetched (../onnxruntime/).
+    let beside_builds = root.join(format!("target/{WINDOWS_TARGET}/onnxruntime"));
+    std::fs::create_dir_all(&beside_builds)?;
+    std::fs::copy(&runtime, beside_builds.join(ORT_WINDOWS_LIBRARY))?;
+    let packages = [
+        "continuo-engine",
+        "continuo",
+        "continuo-cli",
+        "continuo-host-tests",
+    ];
+    let mut build = cargo();
+    build.args(["test", "--no-run", "--target", WINDOWS_TARGET]);
+    for package in packages {
+        build.args(["-p", package]);
+    }
+    run(&mut build)?;
+    // Wine 8.0 lacks bcryptprimitives.dll: the stand-in goes where the test executables are.
+    for folder in ["debug/deps", "debug"] {
+        std::fs::copy(
+            shims.join("bcryptprimitives.dll"),
+            root.join(format!(
+                "target/{WINDOWS_TARGET}/{folder}/bcryptprimitives.dll"
+            )),
+        )?;
+    }
+    let started = std::time::Instant::now();
+    let mut test = cargo();
+    test.args(["test", "--no-fail-fast", "--target", WINDOWS_TARGET]);
+    for package in packages {
+        test.args(["-p", package]);
+    }
+    run(test
+        .args(extra)
+        .env("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER", "wine")
+        .env("WINEPREFIX", root.join("target/wine-prefix"))
+        .env("WINEDEBUG", "-all")
+        .env("LD_PRELOAD", shims.join("amx_permission.so"))
+        .env("CONTINUO_ORT_PATH", windows_path(&runtime))
+        .env(
+            "CONTINUO_TEST_MISSING_DEPENDENCY_DLL",
+            windows_path(&shims.join("missing_dependency.dll")),
+        ))?;
+    println!(
+        "test-windows: the Windows tests passed under Wine in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A Linux path as Wine's programs see it (drive Z: is the Linux root).
+fn windows_path(path: &Path) -> String {
+    format!("Z:{}", path.display()).replace('/', "\\")
 }

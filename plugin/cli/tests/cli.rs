@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use continuo_engine::runtime::RUNTIME_FILE;
 use continuo_host_tests::privacy::{files_under, QUIETING_VARIABLES};
 
 fn continuo() -> Command {
@@ -20,6 +21,31 @@ fn assert_succeeded(output: &std::process::Output) {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// A copy of the CLI in `folder`, with no runtime near it (only the DLLs it needs from its own
+/// folder, which under Wine is the test shim for bcryptprimitives.dll). Returns its path.
+fn cli_alone(folder: &Path) -> PathBuf {
+    std::fs::create_dir_all(folder).unwrap();
+    let original = Path::new(env!("CARGO_BIN_EXE_continuo"));
+    let alone = folder.join(original.file_name().unwrap());
+    std::fs::copy(original, &alone).unwrap();
+    for entry in std::fs::read_dir(original.parent().unwrap())
+        .unwrap()
+        .flatten()
+    {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.ends_with(".dll") && name != RUNTIME_FILE {
+            std::fs::copy(entry.path(), folder.join(&*name)).unwrap();
+        }
+    }
+    alone
+}
+
+/// A runtime path that does not exist, on this platform.
+fn missing_runtime() -> PathBuf {
+    std::env::temp_dir().join("nonexistent").join(RUNTIME_FILE)
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -169,13 +195,10 @@ fn bad_input_gives_one_clear_line_and_no_file() {
 fn without_the_runtime_the_cli_says_why_and_uses_markov() {
     // A copy of the CLI where no runtime lies beside it or in ../onnxruntime/.
     let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let alone = bin.join("continuo");
-    std::fs::copy(env!("CARGO_BIN_EXE_continuo"), &alone).unwrap();
+    let alone = cli_alone(&dir.path().join("bin"));
     let out = scratch("fallback.mid");
     let result = Command::new(&alone)
-        .env("CONTINUO_ORT_PATH", "/nonexistent/libonnxruntime.so.1.31.1")
+        .env("CONTINUO_ORT_PATH", missing_runtime())
         .arg("continue")
         .arg(example())
         .args(["--bars", "2", "-o"])
@@ -185,16 +208,16 @@ fn without_the_runtime_the_cli_says_why_and_uses_markov() {
     assert!(result.status.success());
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert!(
-        stderr.contains(
-            "using the Markov fallback: ONNX Runtime (libonnxruntime.so.1.31.1) was not found"
-        ),
+        stderr.contains(&format!(
+            "using the Markov fallback: ONNX Runtime ({RUNTIME_FILE}) was not found"
+        )),
         "{stderr}"
     );
     assert!(String::from_utf8_lossy(&result.stdout).contains("by Markov"));
     assert!(out.exists());
     // Asking for the neural model explicitly is an error instead.
     let result = Command::new(&alone)
-        .env("CONTINUO_ORT_PATH", "/nonexistent/libonnxruntime.so.1.31.1")
+        .env("CONTINUO_ORT_PATH", missing_runtime())
         .arg("continue")
         .arg(example())
         .args(["--bars", "2", "--generator", "neural", "-o"])
@@ -214,7 +237,8 @@ fn a_cli_built_from_source_finds_the_runtime_the_xtask_fetched() {
         .parent()
         .and_then(Path::parent)
         .unwrap()
-        .join("onnxruntime/libonnxruntime.so.1.31.1");
+        .join("onnxruntime")
+        .join(RUNTIME_FILE);
     assert!(
         fetched.is_file(),
         "{} is missing: run the tests with cargo xtask test (it fetches the runtime)",
@@ -372,4 +396,32 @@ fn the_neural_model_writes_nothing_to_the_users_cache_or_home() {
     );
     assert_eq!(files_under(&cache), Vec::<PathBuf>::new(), "cache");
     assert_eq!(files_under(&home), Vec::<PathBuf>::new(), "home");
+}
+
+/// Windows only (under Wine, `cargo xtask test-windows`): a runtime DLL whose own dependencies
+/// are missing (as without the Visual C++ Redistributable) gives one sentence that says so, and
+/// the Markov answer.
+#[cfg(windows)]
+#[test]
+fn without_the_vc_runtime_the_cli_says_so_and_uses_markov() {
+    let stand_in = std::env::var_os("CONTINUO_TEST_MISSING_DEPENDENCY_DLL")
+        .expect("cargo xtask test-windows builds the stand-in and sets this");
+    let dir = tempfile::tempdir().unwrap();
+    let alone = cli_alone(dir.path());
+    let result = Command::new(&alone)
+        .env("CONTINUO_ORT_PATH", stand_in)
+        .arg("continue")
+        .arg(example())
+        .args(["--bars", "1", "-o"])
+        .arg(dir.path().join("out.mid"))
+        .output()
+        .unwrap();
+    assert_succeeded(&result);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        stderr.contains("using the Markov fallback")
+            && stderr.contains("Microsoft Visual C++ Redistributable"),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&result.stdout).contains("by Markov"));
 }
