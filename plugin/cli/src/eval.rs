@@ -210,7 +210,8 @@ fn evaluate(
     Ok((nll, measured, reference))
 }
 
-pub fn run(args: impl Iterator<Item = String>) -> Result<(), String> {
+/// Runs `continuo eval`; returns the report to print.
+pub fn run(args: impl Iterator<Item = String>) -> Result<String, String> {
     let args = parse(args)?;
     let mut files = midi_files(&args.dir)?;
     if let Some(limit) = args.limit {
@@ -278,14 +279,12 @@ pub fn run(args: impl Iterator<Item = String>) -> Result<(), String> {
         skipped,
     };
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
-        );
+        serde_json::to_string_pretty(&report)
+            .map(|json| json + "\n")
+            .map_err(|e| e.to_string())
     } else {
-        print!("{}", markdown(&report));
+        Ok(markdown(&report))
     }
-    Ok(())
 }
 
 fn cell(value: Option<f64>, digits: usize) -> String {

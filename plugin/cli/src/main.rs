@@ -33,7 +33,12 @@ use continuo_engine::neural::NeuralGenerator;
 use continuo_engine::pianoroll;
 use continuo_engine::score;
 
-const USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--top-p P] [--variations K] [--seed X] [--scale-lock off|detected|KEY] [--track K] [--generator neural|markov] -o OUT.mid\n       continuo score IN.mid --prompt-bars M [--generator neural|markov] [--style S] [--track K]\n       continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X] [--style S] [--temperature T] [--limit K] [--json]";
+/// `continuo continue --help`.
+const CONTINUE_USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--top-p P] [--variations K] [--seed X] [--scale-lock off|detected|KEY] [--track K] [--generator neural|markov] -o OUT.mid";
+/// `continuo score --help`.
+const SCORE_USAGE: &str = "usage: continuo score IN.mid --prompt-bars M [--generator neural|markov] [--style S] [--track K]";
+/// `continuo eval --help`.
+const EVAL_USAGE: &str = "usage: continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X] [--style S] [--temperature T] [--limit K] [--json]";
 
 /// How a continuation is held to a scale.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -258,7 +263,8 @@ fn numbered(path: &std::path::Path, k: u32) -> PathBuf {
     path.with_file_name(format!("{stem}-{k}.{ext}"))
 }
 
-fn run_continue(args: ContinueArgs) -> Result<(), String> {
+fn run_continue(args: ContinueArgs) -> Result<String, String> {
+    use std::fmt::Write;
     let imported = midi_file::read_file(&args.input, args.track)
         .map_err(|e| format!("{}: {e}", args.input.display()))?;
     let ts = imported.melody.time_signature;
@@ -311,15 +317,9 @@ fn run_continue(args: ContinueArgs) -> Result<(), String> {
         .generate_variations(std::slice::from_ref(&prompt), &request, &seeds)
         .map_err(|e| e.to_string())?;
     let elapsed = started.elapsed();
-    println!(
-        "Continuation of {} ({} bars of prompt, {}/{} at {:.0} BPM) by {}:",
-        args.input.display(),
-        prompt_bars,
-        ts.numerator,
-        ts.denominator,
-        imported.tempo,
-        generator.name()
-    );
+    // Every file is written before anything is printed: output cut short (a closed pipe) loses
+    // nothing.
+    let mut outputs = Vec::new();
     for (k, phrase) in phrases.iter().enumerate() {
         let output = if args.variations == 1 {
             args.output.clone()
@@ -346,21 +346,44 @@ fn run_continue(args: ContinueArgs) -> Result<(), String> {
         );
         std::fs::write(&output, bytes)
             .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+        outputs.push(output);
+    }
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "Continuation of {} ({} bars of prompt, {}/{} at {:.0} BPM) by {}:",
+        args.input.display(),
+        prompt_bars,
+        ts.numerator,
+        ts.denominator,
+        imported.tempo,
+        generator.name()
+    );
+    let detected = detect_key(&prompt.notes).map_or_else(
+        || "too few pitches to tell".to_string(),
+        |key| key.to_string(),
+    );
+    let style = match (args.style, generator.chosen_style()) {
+        (Style::Auto, Some(chosen)) => format!("{} (chosen by Auto)", chosen.id()),
+        (Style::Auto, None) => "auto".to_string(),
+        (style, _) => style.id().to_string(),
+    };
+    let _ = writeln!(report, "Detected key: {detected}; style: {style}");
+    for (k, (phrase, output)) in phrases.iter().zip(&outputs).enumerate() {
         if args.variations > 1 {
-            println!("Variation {}:", k + 1);
+            let _ = writeln!(report, "Variation {}:", k + 1);
         }
-        print!(
-            "{}",
-            pianoroll::render(&phrase.notes, phrase.length_ticks, ts)
-        );
-        println!(
+        report.push_str(&pianoroll::render(&phrase.notes, phrase.length_ticks, ts));
+        let _ = writeln!(
+            report,
             "{} notes in {} bars; written to {}",
             phrase.notes.len(),
             args.bars,
             output.display()
         );
     }
-    println!(
+    let _ = writeln!(
+        report,
         "{} generated in {:.2} ms",
         if args.variations == 1 {
             "1 continuation".to_string()
@@ -369,12 +392,12 @@ fn run_continue(args: ContinueArgs) -> Result<(), String> {
         },
         elapsed.as_secs_f64() * 1e3
     );
-    Ok(())
+    Ok(report)
 }
 
 /// `continuo score IN.mid --prompt-bars M [--generator neural|markov] [--style S] [--track K]`:
 /// the teacher-forced NLL of the bars after M, as one JSON object.
-fn run_score(mut args: impl Iterator<Item = String>) -> Result<(), String> {
+fn run_score(mut args: impl Iterator<Item = String>) -> Result<String, String> {
     let mut input = None;
     let mut prompt_bars = None;
     let mut generator = "neural".to_string();
@@ -430,32 +453,56 @@ fn run_score(mut args: impl Iterator<Item = String>) -> Result<(), String> {
         )
     })?;
     let number = |x: Option<f64>| x.map_or("null".to_string(), |v| format!("{v:.6}"));
-    println!(
-        "{{\"file\": {:?}, \"generator\": {:?}, \"prompt_bars\": {prompt_bars}, \"notes\": {}, \"tokens\": {}, \"nll_per_note\": {:.6}, \"nll_per_token\": {}}}",
+    Ok(format!(
+        "{{\"file\": {:?}, \"generator\": {:?}, \"prompt_bars\": {prompt_bars}, \"notes\": {}, \"tokens\": {}, \"nll_per_note\": {:.6}, \"nll_per_token\": {}}}\n",
         input.display().to_string(),
         generator,
         score.notes,
         score.tokens.map_or("null".to_string(), |t| t.to_string()),
         score.nll_per_note,
         number(score.nll_per_token),
-    );
-    Ok(())
+    ))
+}
+
+/// Writes `text` to standard output. A reader that went away (`| head -1`) is not an error:
+/// every file was written before anything was printed.
+fn print_report(text: &str) -> ExitCode {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("continuo: cannot print the report: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let result = match args.next().as_deref() {
-        Some("continue") => parse_continue(args).and_then(run_continue),
-        Some("score") => run_score(args),
-        Some("eval") => eval::run(args),
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = args.first().map(String::as_str);
+    let rest = args.iter().skip(1).cloned();
+    let wants_help = args.iter().skip(1).any(|a| a == "-h" || a == "--help");
+    let result = match command {
+        Some("continue") if wants_help => Ok(format!("{CONTINUE_USAGE}\n")),
+        Some("score") if wants_help => Ok(format!("{SCORE_USAGE}\n")),
+        Some("eval") if wants_help => Ok(format!("{EVAL_USAGE}\n")),
+        Some("continue") => parse_continue(rest).and_then(run_continue),
+        Some("score") => run_score(rest),
+        Some("eval") => eval::run(rest),
         Some("-h" | "--help") | None => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
+            Ok(format!("{CONTINUE_USAGE}\n{SCORE_USAGE}\n{EVAL_USAGE}\n"))
         }
-        Some(other) => Err(format!("unknown command '{other}'\n{USAGE}")),
+        Some(other) => Err(format!(
+            "unknown command '{other}'\n{CONTINUE_USAGE}\n{SCORE_USAGE}\n{EVAL_USAGE}"
+        )),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(report) => print_report(&report),
         Err(message) => {
             eprintln!("continuo: {message}");
             ExitCode::from(2)

@@ -425,3 +425,74 @@ fn without_the_vc_runtime_the_cli_says_so_and_uses_markov() {
     );
     assert!(String::from_utf8_lossy(&result.stdout).contains("by Markov"));
 }
+
+#[test]
+fn every_subcommand_has_help() {
+    for (command, usage) in [
+        ("continue", "usage: continuo continue"),
+        ("score", "usage: continuo score"),
+        ("eval", "usage: continuo eval"),
+    ] {
+        let result = continuo().args([command, "--help"]).output().unwrap();
+        assert_succeeded(&result);
+        assert!(
+            String::from_utf8_lossy(&result.stdout).starts_with(usage),
+            "{command} --help"
+        );
+    }
+}
+
+#[test]
+fn a_reader_that_goes_away_loses_no_file() {
+    // As `continuo continue … | head -1` when head has already exited: the pipe is closed
+    // before the CLI prints, yet it writes its file and exits cleanly.
+    let out = scratch("piped.mid");
+    let mut child = continuo()
+        .arg("continue")
+        .arg(example())
+        .args(["--bars", "2", "--generator", "markov", "-o"])
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let result = child.wait_with_output().unwrap();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert!(out.exists());
+}
+
+#[test]
+fn a_damaged_midi_file_is_called_corrupt() {
+    let damaged = scratch("damaged.mid");
+    std::fs::write(&damaged, b"MThd\x00\x00\x00\x06\x00\x01").unwrap();
+    let result = continuo()
+        .arg("continue")
+        .arg(&damaged)
+        .args(["--bars", "2", "-o"])
+        .arg(scratch("never.mid"))
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("corrupt MIDI file"));
+    assert!(!scratch("never.mid").exists());
+}
+
+#[test]
+fn the_cli_says_which_key_it_heard_and_which_style_auto_chose() {
+    let result = continuo()
+        .arg("continue")
+        .arg(example())
+        .args(["--bars", "1", "-o"])
+        .arg(scratch("told.mid"))
+        .output()
+        .unwrap();
+    assert_succeeded(&result);
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(stdout.contains("Detected key: C major"), "{stdout}");
+    assert!(stdout.contains("(chosen by Auto)"), "{stdout}");
+}

@@ -25,6 +25,9 @@ pub enum MidiFileError {
     Io(String),
     /// The bytes are not a Standard MIDI File (midly's reason).
     NotMidi(String),
+    /// The bytes start like a Standard MIDI File but break off or contradict themselves
+    /// (midly's reason).
+    Corrupt(String),
     /// SMPTE-timed files have no musical grid.
     Timecode,
     /// `--track` asked for a track the file does not have.
@@ -43,6 +46,7 @@ impl std::fmt::Display for MidiFileError {
         match self {
             Self::Io(why) => write!(f, "cannot read the file: {why}"),
             Self::NotMidi(why) => write!(f, "not a Standard MIDI File ({why})"),
+            Self::Corrupt(why) => write!(f, "corrupt MIDI file ({why})"),
             Self::Timecode => write!(f, "the file is timed in SMPTE frames, not in beats"),
             Self::TrackOutOfRange {
                 requested,
@@ -85,10 +89,17 @@ pub fn read_file(path: &Path, track: Option<usize>) -> Result<ImportedMidi, Midi
 
 /// Parses a file. `track` selects one track (0-based); otherwise all tracks are merged.
 pub fn read_bytes(bytes: &[u8], track: Option<usize>) -> Result<ImportedMidi, MidiFileError> {
-    let smf = Smf::parse(bytes).map_err(|e| MidiFileError::NotMidi(e.to_string()))?;
+    let smf = Smf::parse(bytes).map_err(|e| {
+        // A file that starts with the MIDI header is a MIDI file that is damaged.
+        if bytes.starts_with(b"MThd") {
+            MidiFileError::Corrupt(e.to_string())
+        } else {
+            MidiFileError::NotMidi(e.to_string())
+        }
+    })?;
     let ppq = match smf.header.timing {
         Timing::Metrical(ppq) if ppq.as_int() > 0 => ppq.as_int() as u64,
-        Timing::Metrical(_) => return Err(MidiFileError::NotMidi("zero ticks per beat".into())),
+        Timing::Metrical(_) => return Err(MidiFileError::Corrupt("zero ticks per beat".into())),
         Timing::Timecode(..) => return Err(MidiFileError::Timecode),
     };
     if let Some(requested) = track {
@@ -335,6 +346,13 @@ mod tests {
             read_bytes(&[], None),
             Err(MidiFileError::NotMidi(_))
         ));
+        // A MIDI header cut short is a corrupt MIDI file, not "not MIDI".
+        let cut = read_bytes(b"MThd\x00\x00\x00\x06\x00\x01", None);
+        assert!(matches!(cut, Err(MidiFileError::Corrupt(_))), "{cut:?}");
+        assert!(cut
+            .unwrap_err()
+            .to_string()
+            .starts_with("corrupt MIDI file"));
         let empty = encode(&[], 120.0, TimeSignature::default());
         assert_eq!(read_bytes(&empty, None), Err(MidiFileError::NoNotes));
         assert_eq!(
