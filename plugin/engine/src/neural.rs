@@ -5,7 +5,9 @@
 //! library is an error the caller turns into the Markov fallback.
 //!
 //! Generation: the prompt (the last bars of history, bar-aligned, `STYLE TS BAR …`) runs in one
-//! call; then one token per call with the KV cache. Each sampled token is masked by the token
+//! call; then one token per call with the KV cache. A phrase too long for the context (16 bars of
+//! sixteenths) slides it: each variation that reaches a bar line once the context is nearly full
+//! goes on alone from a new prompt of its latest bars, as often as needed. Each sampled token is masked by the token
 //! grammar so the result always decodes to valid notes that fill the requested bars, then by the
 //! pitch filter (range, scale lock); temperature and nucleus (top-p) sampling follow.
 
@@ -488,26 +490,46 @@ impl Generator for NeuralGenerator {
             .map(|&seed| Decoder::new(&plan, seed, last.clone()))
             .collect();
         let mut choices = vec![tokens::BAR; batch];
+        // Variations that reached a bar line once the context was nearly full: they go on
+        // alone, each from a new prompt of its latest bars (see `continue_alone`).
+        let mut parked = vec![false; batch];
         let mut sampled = 0;
         loop {
-            for (decoder, choice) in decoders.iter_mut().zip(&mut choices) {
-                if !decoder.done {
+            let sliding = cache.length + SLIDE_MARGIN >= context;
+            for ((decoder, choice), parked) in
+                decoders.iter_mut().zip(&mut choices).zip(&mut parked)
+            {
+                if !decoder.done && !*parked {
                     *choice = decoder.step(&plan, request)?;
+                    *parked = sliding && !decoder.done && *choice == tokens::BAR;
+                } else {
+                    *choice = tokens::BAR;
                 }
             }
             sampled += 1;
-            if decoders.iter().all(|d| d.done) || cache.length + 1 >= context {
+            let waiting = decoders
+                .iter()
+                .zip(&parked)
+                .any(|(d, parked)| !d.done && !parked);
+            if !waiting || cache.length + 1 >= context {
                 break;
             }
-            // Finished variations are fed a BAR and their outputs ignored.
+            // Finished and parked variations are fed a BAR and their outputs ignored.
             let (logits, next) = self
                 .run_batch(&choices, batch, Some(cache))
                 .map_err(GenerateError::Backend)?;
             cache = next;
-            for (decoder, row) in decoders.iter_mut().zip(logits.chunks_exact(v)) {
-                if !decoder.done {
+            for ((decoder, row), parked) in
+                decoders.iter_mut().zip(logits.chunks_exact(v)).zip(&parked)
+            {
+                if !decoder.done && !parked {
                     decoder.last.copy_from_slice(row);
                 }
+            }
+        }
+        for (decoder, parked) in decoders.iter_mut().zip(&parked) {
+            if *parked {
+                sampled += self.continue_alone(decoder, &plan, request)?;
             }
         }
         self.last_counts = (plan.prompt.len(), sampled);
@@ -529,10 +551,77 @@ struct Plan {
     /// The player's recent mean velocity, given to every generated note (the model has none).
     velocity: u8,
     time_signature: TimeSignature,
+    /// The style token the prompt was built with (Auto resolved), for re-prompting.
+    style_token: u32,
+    /// The played notes before the phrase (on the prompt's grid): with the notes generated so
+    /// far they make the new prompt when a long phrase slides its context.
+    before: Vec<Note>,
 }
+
+/// Tokens kept free in the context so that a variation can still reach its next bar line
+/// (where its context can slide) after the context is nearly full: more than a bar of
+/// sixteenths (16 notes, 49 tokens).
+const SLIDE_MARGIN: usize = 64;
 
 impl NeuralGenerator {
     /// Builds the prompt for `request` (choosing the style first when it is Auto).
+    /// Finishes one variation that stands on a bar line with the context nearly full: a new
+    /// prompt of its latest bars (the played notes and what it generated so far, bar-aligned,
+    /// ending with the BAR it just wrote), then one token at a time, sliding again at the next
+    /// bar line whenever the context fills. Returns the tokens sampled.
+    fn continue_alone(
+        &mut self,
+        decoder: &mut Decoder,
+        plan: &Plan,
+        request: &GenerationRequest,
+    ) -> Result<usize, GenerateError> {
+        let context = self.architecture.context;
+        let mut sampled = 0;
+        while !decoder.done {
+            let bar_line = decoder.bar_start;
+            let bars_left = (plan.phrase_end - bar_line).div_ceil(plan.bar_ticks) as usize;
+            let budget = (bars_left * 40 + 8).min(context / 2);
+            let mut notes = plan.before.clone();
+            notes.extend(decoder.found.iter().map(|n| Note {
+                start: n.start + plan.start_tick,
+                ..*n
+            }));
+            let melody = Melody {
+                notes,
+                time_signature: plan.time_signature,
+            };
+            let prompt = build_prompt(
+                Some(&melody),
+                plan.style_token,
+                plan.time_signature,
+                bar_line,
+                context - budget,
+            )
+            .map_err(|e| GenerateError::BadRequest(e.to_string()))?;
+            let (logits, mut cache) = self.run(&prompt, None).map_err(GenerateError::Backend)?;
+            let v = self.architecture.vocab_size;
+            decoder.last.copy_from_slice(&logits[logits.len() - v..]);
+            loop {
+                let sliding = cache.length + SLIDE_MARGIN >= context;
+                let choice = decoder.step(plan, request)?;
+                sampled += 1;
+                if decoder.done || (sliding && choice == tokens::BAR) {
+                    break;
+                }
+                if cache.length + 1 >= context {
+                    // Not at a bar line and no room left: the phrase ends here.
+                    return Ok(sampled);
+                }
+                let (logits, next) = self
+                    .run(&[choice], Some(cache))
+                    .map_err(GenerateError::Backend)?;
+                cache = next;
+                decoder.last.copy_from_slice(&logits);
+            }
+        }
+        Ok(sampled)
+    }
+
     fn plan(
         &mut self,
         history: &[Melody],
@@ -600,6 +689,17 @@ impl NeuralGenerator {
             phrase_end: start_tick + length_ticks,
             velocity,
             time_signature: ts,
+            style_token: tokens::style_token(style)
+                .map_err(|e| GenerateError::BadRequest(e.to_string()))?,
+            before: melody
+                .map(|m| {
+                    m.notes
+                        .iter()
+                        .filter(|n| n.start < start_tick)
+                        .copied()
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     }
 }
@@ -1015,5 +1115,39 @@ mod tests {
             .err()
             .unwrap();
         assert!(error.0.contains("lacks"), "{error}");
+    }
+
+    #[test]
+    fn sixteen_bars_of_sixteenths_fill_sixteen_bars() {
+        // A line of sixteenths (4 bars, 64 notes): a 16-bar answer in kind needs far more tokens
+        // than the 512-position context holds, so the context slides at bar lines.
+        let pitches: Vec<u8> = (0..64)
+            .map(|i| [60u8, 62, 64, 65, 67, 69, 71, 72][(i % 14).min(13 - i % 14) % 8])
+            .collect();
+        let line = Melody::evenly_spaced(&pitches, 3, 90);
+        let mut neural = generator();
+        for seed in [1, 2] {
+            let request = GenerationRequest {
+                length_bars: 16,
+                ..request(seed, 1.0, Style::Celtic)
+            };
+            let phrases = neural
+                .generate_variations(std::slice::from_ref(&line), &request, &[seed, seed + 10])
+                .unwrap();
+            for phrase in phrases {
+                let last_end = phrase.notes.last().map_or(0, |n| n.end());
+                assert!(
+                    last_end > 15 * 48,
+                    "seed {seed}: the answer stops at tick {last_end} of {}",
+                    16 * 48
+                );
+                // No bar left empty by running out of context: no gap longer than two bars.
+                let mut previous_end = 0;
+                for note in &phrase.notes {
+                    assert!(note.start - previous_end.min(note.start) <= 2 * 48);
+                    previous_end = previous_end.max(note.end());
+                }
+            }
+        }
     }
 }
