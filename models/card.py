@@ -49,7 +49,11 @@ plugin's Continuator, which learns only from the prompt, as it learns from the p
 is that of a model that has heard {summary['prompt_bars']} bars, not the corpus-trained figure above). In key:
 share of notes in the prompt's detected key; PC overlap: pitch-class histogram overlap with the
 truth; density ratio: notes per true note; groove: MusPy's groove consistency; copy rate: share of
-bars that repeat a prompt bar exactly. The last row measures the true continuation itself.
+bars that repeat a prompt bar exactly; motif reuse: share of the answer's 3-interval pitch patterns
+found in the prompt; register drift: distance in semitones between the answer's mean pitch and that
+of the prompt's last two bars; largest leap: the widest interval, the join to the prompt included;
+single-pitch answers: share of answers that are one repeated pitch; held ending: share whose last
+note lasts two beats or more. The last row measures the true continuation itself.
 
 {eval_table.table(summary)}
 

@@ -20,6 +20,11 @@ COLUMNS = [
     ("groove_consistency", "groove", 3),
     ("pitch_range", "range (semitones)", 1),
     ("copy_rate", "copy rate", 3),
+    ("motif_reuse", "motif reuse", 3),
+    ("register_drift", "register drift (semitones)", 2),
+    ("largest_leap", "largest leap", 1),
+    ("single_pitch", "single-pitch answers", 3),
+    ("held_ending", "held ending", 3),
 ]
 
 

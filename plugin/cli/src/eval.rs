@@ -293,7 +293,7 @@ fn cell(value: Option<f64>, digits: usize) -> String {
 
 fn row(name: &str, nll: Option<f64>, m: &Metrics) -> String {
     format!(
-        "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
         m.notes,
         cell(nll, 3),
         cell(m.in_key_rate, 3),
@@ -302,6 +302,11 @@ fn row(name: &str, nll: Option<f64>, m: &Metrics) -> String {
         cell(m.groove_consistency, 3),
         cell(m.pitch_range, 1),
         cell(m.copy_rate, 3),
+        cell(m.motif_reuse, 3),
+        cell(m.register_drift, 2),
+        cell(m.largest_leap, 1),
+        cell(m.single_pitch, 3),
+        cell(m.held_ending, 3),
     )
 }
 
@@ -316,9 +321,9 @@ fn markdown(report: &Report) -> String {
         report.seconds
     );
     out.push_str(
-        "| file | notes | NLL/note | in key | PC overlap | density | groove | range | copy |\n",
+        "| file | notes | NLL/note | in key | PC overlap | density | groove | range | copy | motif reuse | register drift | largest leap | single pitch | held ending |\n",
     );
-    out.push_str("|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for file in &report.files {
         out.push_str(&row(&file.file, file.nll_per_note, &file.continuation));
     }

@@ -34,7 +34,7 @@ use continuo_engine::pianoroll;
 use continuo_engine::score;
 
 /// `continuo continue --help`.
-const CONTINUE_USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--top-p P] [--variations K] [--seed X] [--scale-lock off|detected|KEY] [--track K] [--generator neural|markov] -o OUT.mid";
+const CONTINUE_USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--top-p P] [--variations K] [--seed X] [--scale-lock off|detected|KEY] [--range LOW-HIGH] [--track K] [--generator neural|markov] -o OUT.mid";
 /// `continuo score --help`.
 const SCORE_USAGE: &str = "usage: continuo score IN.mid --prompt-bars M [--generator neural|markov] [--style S] [--track K]";
 /// `continuo eval --help`.
@@ -105,6 +105,8 @@ struct ContinueArgs {
     top_p: f32,
     variations: u32,
     scale_lock: ScaleChoice,
+    /// Lowest and highest note the continuation may use (`--range C2-C4`).
+    range: Option<(u8, u8)>,
     seed: u64,
     track: Option<usize>,
     generator: Choice,
@@ -127,6 +129,7 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
     let mut top_p = continuo_engine::neural::TOP_P;
     let mut variations = 1u32;
     let mut scale_lock = ScaleChoice::Off;
+    let mut range = None;
     let mut seed = 1u64;
     let mut track = None;
     let mut generator = Choice::Default;
@@ -144,6 +147,18 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
                         format!("--scale-lock expects off, detected or a key such as C, F#m or Bb major, got '{key}'")
                     })?),
                 }
+            }
+            "--range" => {
+                let value = args.next().ok_or("--range needs a value")?;
+                let parsed = value
+                    .split_once('-')
+                    .and_then(|(low, high)| {
+                        pianoroll::parse_key_name(low).zip(pianoroll::parse_key_name(high))
+                    })
+                    .filter(|(low, high)| low <= high);
+                range = Some(parsed.ok_or_else(|| {
+                    format!("--range expects LOW-HIGH such as C2-C4 or 36-60, got '{value}'")
+                })?);
             }
             "--prompt-bars" => {
                 prompt_bars = Some(parse_number::<u32>("--prompt-bars", args.next())?)
@@ -201,6 +216,7 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
         top_p,
         variations,
         scale_lock,
+        range,
         seed,
         track,
         generator,
@@ -300,10 +316,9 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
         temperature: args.temperature,
         seed: args.seed,
         start_tick: prompt_bars * bar_ticks,
-        pitch_filter: scale.map(|scale| PitchFilter {
-            low: 0,
-            high: 127,
-            scale: Some(scale),
+        pitch_filter: (scale.is_some() || args.range.is_some()).then(|| {
+            let (low, high) = args.range.unwrap_or((0, 127));
+            PitchFilter { low, high, scale }
         }),
         top_p: args.top_p,
     };

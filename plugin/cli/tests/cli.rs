@@ -496,3 +496,37 @@ fn the_cli_says_which_key_it_heard_and_which_style_auto_chose() {
     assert!(stdout.contains("Detected key: C major"), "{stdout}");
     assert!(stdout.contains("(chosen by Auto)"), "{stdout}");
 }
+
+#[test]
+fn range_holds_the_answer_between_two_notes() {
+    let out = scratch("ranged.mid");
+    let result = continuo()
+        .arg("continue")
+        .arg(example())
+        .args(["--bars", "4", "--range", "C4-G4", "--seed", "2", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_succeeded(&result);
+    let written =
+        continuo_engine::midi_file::read_bytes(&std::fs::read(&out).unwrap(), Some(2)).unwrap();
+    assert!(!written.melody.notes.is_empty());
+    assert!(
+        written
+            .melody
+            .notes
+            .iter()
+            .all(|n| (60..=67).contains(&n.pitch)),
+        "{:?}",
+        written.melody.notes
+    );
+    let bad = continuo()
+        .arg("continue")
+        .arg(example())
+        .args(["--bars", "4", "--range", "G4-C4", "-o"])
+        .arg(scratch("never-ranged.mid"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--range expects LOW-HIGH"));
+}

@@ -26,6 +26,39 @@ pub struct Metrics {
     /// Share of the non-empty bars that repeat a prompt bar exactly (onsets, durations and
     /// pitches): copying is not composing.
     pub copy_rate: Option<f64>,
+    /// Share of the continuation's 3-interval pitch patterns (four consecutive notes) that
+    /// also occur in the prompt: the player's motifs taken up.
+    pub motif_reuse: Option<f64>,
+    /// How far the continuation's mean pitch lies from the mean pitch of the prompt's last two
+    /// bars, in semitones (absolute): staying in the player's register.
+    pub register_drift: Option<f64>,
+    /// The largest interval in the continuation, including the step from the prompt's last
+    /// note to its first, in semitones.
+    pub largest_leap: Option<f64>,
+    /// 1 when the continuation (of two notes or more) is a single repeated pitch, else 0; the
+    /// mean is the share of such answers.
+    pub single_pitch: Option<f64>,
+    /// 1 when the last note lasts two beats or more (a phrase that lands), else 0.
+    pub held_ending: Option<f64>,
+}
+
+/// The 3-interval pitch patterns of `notes` (in order).
+fn interval_patterns(notes: &[Note]) -> Vec<[i16; 3]> {
+    notes
+        .windows(4)
+        .map(|w| {
+            [
+                w[1].pitch as i16 - w[0].pitch as i16,
+                w[2].pitch as i16 - w[1].pitch as i16,
+                w[3].pitch as i16 - w[2].pitch as i16,
+            ]
+        })
+        .collect()
+}
+
+fn mean_pitch(notes: &[Note]) -> Option<f64> {
+    (!notes.is_empty())
+        .then(|| notes.iter().map(|n| n.pitch as f64).sum::<f64>() / notes.len() as f64)
 }
 
 /// The notes starting in each of `bars` bars, as (offset in the bar, duration within the bar,
@@ -118,6 +151,50 @@ pub fn measure(
             .count() as f64
             / continuation_bars.len() as f64
     });
+    let prompt_patterns = interval_patterns(prompt);
+    let patterns = interval_patterns(continuation);
+    let motif_reuse = (!patterns.is_empty()).then(|| {
+        patterns
+            .iter()
+            .filter(|p| prompt_patterns.contains(p))
+            .count() as f64
+            / patterns.len() as f64
+    });
+    let last_two_start = prompt_bars.saturating_sub(2) * ts.bar_ticks();
+    let recent: Vec<Note> = prompt
+        .iter()
+        .filter(|n| n.start >= last_two_start)
+        .copied()
+        .collect();
+    let register_drift = mean_pitch(continuation)
+        .zip(mean_pitch(&recent))
+        .map(|(a, b)| (a - b).abs());
+    let joined: Vec<u8> = prompt
+        .last()
+        .into_iter()
+        .chain(continuation)
+        .map(|n| n.pitch)
+        .collect();
+    let largest_leap = (!continuation.is_empty()).then(|| {
+        joined
+            .windows(2)
+            .map(|w| (w[1] as i16 - w[0] as i16).abs())
+            .max()
+            .unwrap_or(0) as f64
+    });
+    let single_pitch = (notes >= 2).then(|| {
+        if continuation
+            .iter()
+            .all(|n| n.pitch == continuation[0].pitch)
+        {
+            1.0
+        } else {
+            0.0
+        }
+    });
+    let held_ending = continuation
+        .last()
+        .map(|n| if n.duration >= 24 { 1.0 } else { 0.0 });
     Metrics {
         notes,
         in_key_rate,
@@ -126,6 +203,11 @@ pub fn measure(
         groove_consistency: groove_consistency(continuation, ts, bars),
         pitch_range,
         copy_rate,
+        motif_reuse,
+        register_drift,
+        largest_leap,
+        single_pitch,
+        held_ending,
     }
 }
 
@@ -145,6 +227,11 @@ pub fn mean(items: &[Metrics]) -> Metrics {
         groove_consistency: avg(items.iter().map(|m| m.groove_consistency)),
         pitch_range: avg(items.iter().map(|m| m.pitch_range)),
         copy_rate: avg(items.iter().map(|m| m.copy_rate)),
+        motif_reuse: avg(items.iter().map(|m| m.motif_reuse)),
+        register_drift: avg(items.iter().map(|m| m.register_drift)),
+        largest_leap: avg(items.iter().map(|m| m.largest_leap)),
+        single_pitch: avg(items.iter().map(|m| m.single_pitch)),
+        held_ending: avg(items.iter().map(|m| m.held_ending)),
     }
 }
 
@@ -242,5 +329,43 @@ mod tests {
         let m = mean(&[empty, full]);
         assert_eq!(m.in_key_rate, Some(0.5));
         assert_eq!(m.notes, 2);
+    }
+
+    #[test]
+    fn motifs_register_leaps_repeated_pitches_and_endings() {
+        let ts = TimeSignature::default();
+        // Prompt: C D E C | E F G (two bars); its last note G4.
+        let prompt = vec![
+            note(0, 12, 60),
+            note(12, 12, 62),
+            note(24, 12, 64),
+            note(36, 12, 60),
+            note(48, 12, 64),
+            note(60, 12, 65),
+            note(72, 24, 67),
+        ];
+        // Continuation: G A B G (the prompt's +2 +2 −4 motif, a step up from G), then a leap
+        // down to C3 held for a bar.
+        let continuation = vec![
+            note(0, 12, 67),
+            note(12, 12, 69),
+            note(24, 12, 71),
+            note(36, 12, 67),
+            note(48, 48, 48),
+        ];
+        let m = measure(&prompt, 2, &continuation, &[], ts, 2, None);
+        // Patterns: [2,2,-4] (in the prompt) and [2,-4,-19] (not).
+        assert_eq!(m.motif_reuse, Some(0.5));
+        assert_eq!(m.largest_leap, Some(19.0));
+        assert_eq!(m.held_ending, Some(1.0));
+        assert_eq!(m.single_pitch, Some(0.0));
+        let drift = m.register_drift.unwrap();
+        let prompt_mean = (60 + 62 + 64 + 60 + 64 + 65 + 67) as f64 / 7.0;
+        let answer_mean = (67 + 69 + 71 + 67 + 48) as f64 / 5.0;
+        assert!((drift - (answer_mean - prompt_mean).abs()).abs() < 1e-9);
+        let stuck = vec![note(0, 12, 62), note(12, 12, 62), note(24, 12, 62)];
+        let m = measure(&prompt, 2, &stuck, &[], ts, 1, None);
+        assert_eq!(m.single_pitch, Some(1.0));
+        assert_eq!(m.held_ending, Some(0.0));
     }
 }

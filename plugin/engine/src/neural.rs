@@ -553,9 +553,82 @@ struct Plan {
     time_signature: TimeSignature,
     /// The style token the prompt was built with (Auto resolved), for re-prompting.
     style_token: u32,
-    /// The played notes before the phrase (on the prompt's grid): with the notes generated so
-    /// far they make the new prompt when a long phrase slides its context.
+    /// The played notes before the phrase (on the prompt's grid, moved by `shift`): with the
+    /// notes generated so far they make the new prompt when a long phrase slides its context.
     before: Vec<Note>,
+    /// Semitones (a whole number of octaves) the prompt was moved to sit where the model learnt
+    /// melodies; the phrase is moved back. Bass lines go up, high leads come down.
+    shift: i16,
+    /// How the phrase may move, learnt from the player's own playing (see [`Bounds`]).
+    bounds: Bounds,
+}
+
+/// The limits a phrase keeps so that it continues the player's line, whatever the
+/// temperature: all in the model's (shifted) pitch space.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Bounds {
+    /// The lowest and highest pitch allowed: the register the player used, a fifth wider on
+    /// each side.
+    low: u8,
+    high: u8,
+    /// The largest interval allowed between consecutive notes: the player's own largest leap,
+    /// and at least an octave.
+    max_leap: u8,
+    /// How many notes in a row may have the same pitch: one more than the player's longest
+    /// run, and at least three (so a cold answer is never one stuck note).
+    max_run: usize,
+    /// The last pitch the player played, so the first note joins the prompt within a leap.
+    last_pitch: Option<u8>,
+}
+
+impl Bounds {
+    /// Where the model learnt its melodies (vocal and fiddle ranges): the prompt is moved by
+    /// octaves until its recent mean is within a sixth of this.
+    const MODEL_CENTRE: f64 = 67.0;
+
+    /// The octave shift and the bounds for a prompt's notes (unshifted).
+    fn for_prompt(notes: &[Note]) -> (i16, Bounds) {
+        let recent = &notes[notes.len().saturating_sub(32)..];
+        if recent.is_empty() {
+            let bounds = Bounds {
+                low: 0,
+                high: 127,
+                max_leap: 127,
+                max_run: usize::MAX,
+                last_pitch: None,
+            };
+            return (0, bounds);
+        }
+        let mean = recent.iter().map(|n| n.pitch as f64).sum::<f64>() / recent.len() as f64;
+        let octaves = ((Self::MODEL_CENTRE - mean) / 12.0).round() as i16;
+        let shift = if (Self::MODEL_CENTRE - mean).abs() > 9.0 {
+            octaves * 12
+        } else {
+            0
+        };
+        let moved = |p: u8| (p as i16 + shift).clamp(0, 127) as u8;
+        let low = recent.iter().map(|n| moved(n.pitch)).min().unwrap_or(0);
+        let high = recent.iter().map(|n| moved(n.pitch)).max().unwrap_or(127);
+        let largest_leap = recent
+            .windows(2)
+            .map(|w| (w[1].pitch as i16 - w[0].pitch as i16).unsigned_abs() as u8)
+            .max()
+            .unwrap_or(0);
+        let mut longest_run = 1;
+        let mut run = 1;
+        for w in recent.windows(2) {
+            run = if w[1].pitch == w[0].pitch { run + 1 } else { 1 };
+            longest_run = longest_run.max(run);
+        }
+        let bounds = Bounds {
+            low: low.saturating_sub(7),
+            high: high.saturating_add(7).min(127),
+            max_leap: largest_leap.max(12),
+            max_run: (longest_run + 1).max(3),
+            last_pitch: recent.last().map(|n| moved(n.pitch)),
+        };
+        (shift, bounds)
+    }
 }
 
 /// Tokens kept free in the context so that a variation can still reach its next bar line
@@ -639,7 +712,31 @@ impl NeuralGenerator {
         let length_ticks = request.length_ticks();
         // Room for the phrase: at most ~40 tokens a bar (13 notes), at most half the context.
         let budget = (request.length_bars as usize * 40 + 8).min(context / 2);
-        let melody = history.iter().rev().find(|m| !m.notes.is_empty());
+        let played = history.iter().rev().find(|m| !m.notes.is_empty());
+        let (shift, bounds) = Bounds::for_prompt(
+            &played
+                .map(|m| {
+                    m.notes
+                        .iter()
+                        .filter(|n| n.start < request.start_tick)
+                        .copied()
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default(),
+        );
+        // The prompt as the model sees it: moved by whole octaves into its register.
+        let moved = played.map(|m| Melody {
+            notes: m
+                .notes
+                .iter()
+                .map(|n| Note {
+                    pitch: (n.pitch as i16 + shift).clamp(0, 127) as u8,
+                    ..*n
+                })
+                .collect(),
+            time_signature: m.time_signature,
+        });
+        let melody = moved.as_ref();
         let start_tick = if melody.is_some() {
             request.start_tick
         } else {
@@ -700,6 +797,8 @@ impl NeuralGenerator {
                         .collect()
                 })
                 .unwrap_or_default(),
+            shift,
+            bounds,
         })
     }
 }
@@ -720,6 +819,10 @@ struct Decoder {
     found: Vec<Note>,
     /// The phrase's last bar has been closed.
     done: bool,
+    /// The pitch of the last note (the player's last one at first) and how many notes in a row
+    /// have had it, for the leap and repetition bounds.
+    previous_pitch: Option<u8>,
+    run: usize,
 }
 
 impl Decoder {
@@ -733,17 +836,35 @@ impl Decoder {
             pending: None,
             found: Vec::new(),
             done: false,
+            previous_pitch: plan.bounds.last_pitch,
+            run: 1,
         }
     }
 
     /// Masks the logits by the grammar, samples a token and applies it; returns the token.
     fn step(&mut self, plan: &Plan, request: &GenerationRequest) -> Result<u32, GenerateError> {
+        // The request's range and scale apply to the pitch the player will hear (moved back).
         let pitch_ok = |pitch: u8| {
-            request
-                .pitch_filter
-                .as_ref()
-                .is_none_or(|f| f.allows(pitch))
+            let heard = pitch as i16 - plan.shift;
+            (0..=127).contains(&heard)
+                && request
+                    .pitch_filter
+                    .as_ref()
+                    .is_none_or(|f| f.allows(heard as u8))
         };
+        let bounds = plan.bounds;
+        let (previous, run) = (self.previous_pitch, self.run);
+        let within_bounds = |pitch: u8| {
+            pitch >= bounds.low
+                && pitch <= bounds.high
+                && previous.is_none_or(|last| {
+                    (pitch as i16 - last as i16).unsigned_abs() as u8 <= bounds.max_leap
+                        && !(pitch == last && run >= bounds.max_run)
+                })
+        };
+        // The bounds give way only where nothing the filter allows is inside them.
+        let bounded =
+            self.expect != Expect::Pitch || (0..=127u8).any(|p| pitch_ok(p) && within_bounds(p));
         let (bar_start, last_position, expect) = (self.bar_start, self.last_position, self.expect);
         for (id, logit) in self.last.iter_mut().enumerate() {
             let allowed = match (expect, tokens::token(id as u32)) {
@@ -755,7 +876,9 @@ impl Decoder {
                         && tick < plan.phrase_end
                         && last_position.is_none_or(|last| p > last)
                 }
-                (Expect::Pitch, Ok(Token::Pitch(p))) => pitch_ok(p),
+                (Expect::Pitch, Ok(Token::Pitch(p))) => {
+                    pitch_ok(p) && (!bounded || within_bounds(p))
+                }
                 (Expect::Duration, Ok(Token::Duration(_))) => true,
                 _ => false,
             };
@@ -792,6 +915,12 @@ impl Decoder {
                 if let Some(pending) = &mut self.pending {
                     pending.1 = p;
                 }
+                self.run = if self.previous_pitch == Some(p) {
+                    self.run + 1
+                } else {
+                    1
+                };
+                self.previous_pitch = Some(p);
                 self.expect = Expect::Duration;
             }
             Ok(Token::Duration(d)) => {
@@ -817,6 +946,9 @@ impl Decoder {
             if self.found[i].end() > next {
                 self.found[i].duration = next - self.found[i].start;
             }
+        }
+        for note in &mut self.found {
+            note.pitch = (note.pitch as i16 - plan.shift).clamp(0, 127) as u8;
         }
         let phrase = Phrase {
             notes: self.found,
@@ -1148,6 +1280,81 @@ mod tests {
                     previous_end = previous_end.max(note.end());
                 }
             }
+        }
+    }
+
+    /// Four bars of an eighth-note riff (two bars long) from `base`.
+    fn riff(pattern: &[i16], base: i16) -> Melody {
+        let pitches: Vec<u8> = (0..32)
+            .map(|i| (base + pattern[i % pattern.len()]) as u8)
+            .collect();
+        Melody::evenly_spaced(&pitches, 6, 100)
+    }
+
+    /// The largest interval in `notes`, starting from `from`.
+    fn largest_leap(from: u8, notes: &[Note]) -> u8 {
+        let mut previous = from;
+        let mut largest = 0;
+        for note in notes {
+            largest = largest.max((note.pitch as i16 - previous as i16).unsigned_abs() as u8);
+            previous = note.pitch;
+        }
+        largest
+    }
+
+    fn mean_pitch(notes: &[Note]) -> f64 {
+        notes.iter().map(|n| n.pitch as f64).sum::<f64>() / notes.len() as f64
+    }
+
+    #[test]
+    fn bass_lines_and_high_leads_are_answered_in_their_register() {
+        // A pentatonic bass riff around C1 and a lead around C7: registers the model never saw.
+        let bass = [0, 0, 7, 0, 3, 5, 7, 10, 0, 0, 7, 0, 12, 10, 7, 5];
+        let lead = [0, 2, 4, 7, 9, 7, 4, 2, 0, 4, 7, 12, 11, 7, 4, 2];
+        let mut neural = generator();
+        for (name, line) in [("bass C1", riff(&bass, 24)), ("lead C7", riff(&lead, 96))] {
+            let prompt_mean = mean_pitch(&line.notes);
+            let last = line.notes.last().unwrap().pitch;
+            for seed in 1..=4 {
+                let phrase = neural
+                    .generate(
+                        std::slice::from_ref(&line),
+                        &request(seed, 1.0, Style::Auto),
+                    )
+                    .unwrap();
+                assert!(!phrase.notes.is_empty());
+                let drift = (mean_pitch(&phrase.notes) - prompt_mean).abs();
+                assert!(
+                    drift < 6.0,
+                    "{name}, seed {seed}: drifted {drift:.1} semitones"
+                );
+                let leap = largest_leap(last, &phrase.notes);
+                assert!(leap <= 12, "{name}, seed {seed}: a leap of {leap}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_coldest_answer_is_not_one_stuck_note_and_the_hottest_keeps_its_leaps() {
+        // At 0.1 the model used to answer Ode to Joy with D4 sixteen times; at 2.0 it leapt up
+        // to 52 semitones. Ode's own largest leap is a fourth, so the bound is an octave.
+        let mut neural = generator();
+        let ode = ode();
+        let last = ode.notes.last().unwrap().pitch;
+        for seed in 1..=6 {
+            let cold = neural
+                .generate(std::slice::from_ref(&ode), &request(seed, 0.1, Style::Auto))
+                .unwrap();
+            let first = cold.notes[0].pitch;
+            assert!(
+                cold.notes.iter().any(|n| n.pitch != first),
+                "seed {seed}: one stuck note"
+            );
+            let hot = neural
+                .generate(std::slice::from_ref(&ode), &request(seed, 2.0, Style::Auto))
+                .unwrap();
+            let leap = largest_leap(last, &hot.notes);
+            assert!(leap <= 12, "seed {seed}: a leap of {leap} at 2.0");
         }
     }
 }
