@@ -288,6 +288,8 @@ impl EditorUi {
 
                 ui.label("Thru");
                 widgets::checkbox(ui, "Pass played notes through", &p.thru, setter);
+                ui.label("Follow my motifs");
+                widgets::slider(ui, "Follow my motifs", &p.follow_motifs, setter);
                 ui.end_row();
             });
     }

@@ -285,6 +285,11 @@ pub struct ContinuoParams {
     /// Host bypass: all MIDI passes untouched and the plugin's own notes are ended.
     #[id = "bypass"]
     pub bypass: BoolParam,
+
+    /// How strongly the neural model takes up the player's own interval patterns (0 %: the
+    /// model alone). Declared last so that the hosts' indices of the other parameters stay.
+    #[id = "follow-motifs"]
+    pub follow_motifs: FloatParam,
 }
 
 impl Default for ContinuoParams {
@@ -348,6 +353,14 @@ impl Default for ContinuoParams {
                     continuo_engine::pianoroll::parse_key_name(text).map(i32::from)
                 })),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
+            follow_motifs: FloatParam::new(
+                "Follow my motifs",
+                generator::DEFAULT_FOLLOW_MOTIFS,
+                FloatRange::Linear { min: 0.0, max: 1.0 },
+            )
+            .with_unit("%")
+            .with_value_to_string(formatters::v2s_f32_percentage(0))
+            .with_string_to_value(formatters::s2v_f32_percentage()),
         }
     }
 }

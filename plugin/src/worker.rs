@@ -397,6 +397,7 @@ fn answer(
         start_tick,
         pitch_filter: filter,
         top_p: continuo_engine::neural::TOP_P,
+        follow_motifs: request.follow_motifs,
     };
     // A generator bug must not take the worker (and with it every later suggestion) down.
     // Variations differ by seed only; the first is the one that plays.
@@ -483,6 +484,7 @@ mod tests {
             start,
             style: Style::Auto,
             temperature: 1.0,
+            follow_motifs: 0.25,
             generator: GeneratorChoice::Markov,
             variations: 1,
             scale_lock: ScaleLock::Off,

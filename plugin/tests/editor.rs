@@ -226,6 +226,7 @@ fn request() -> SuggestRequest {
         start: StartMode::NextBar,
         style: Style::Folk,
         temperature: 1.0,
+        follow_motifs: 0.25,
         generator: GeneratorChoice::Markov,
         variations: 3,
         scale_lock: ScaleLock::Off,

@@ -34,6 +34,8 @@ struct EvalArgs {
     seed: u64,
     style: Style,
     temperature: f32,
+    /// Follow my motifs, 0–1 (neural only).
+    follow_motifs: f32,
     limit: Option<usize>,
     json: bool,
 }
@@ -48,12 +50,14 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
     let mut temperature = 1.0f32;
     let mut limit = None;
     let mut json = false;
+    let mut follow_motifs = continuo_engine::generator::DEFAULT_FOLLOW_MOTIFS;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--prompt-bars" => prompt_bars = Some(parse_number::<u32>(&arg, args.next())?),
             "--bars" => bars = Some(parse_number::<u32>(&arg, args.next())?),
             "--seed" => seed = parse_number(&arg, args.next())?,
             "--temperature" => temperature = parse_number(&arg, args.next())?,
+            "--follow-motifs" => follow_motifs = parse_follow(args.next())?,
             "--limit" => limit = Some(parse_number(&arg, args.next())?),
             "--json" => json = true,
             "--style" => {
@@ -98,9 +102,22 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
         seed,
         style,
         temperature,
+        follow_motifs,
         limit,
         json,
     })
+}
+
+/// `--follow-motifs F`: a share from 0 to 1.
+pub fn parse_follow(value: Option<String>) -> Result<f32, String> {
+    let follow: f32 = parse_number("--follow-motifs", value)?;
+    if follow.is_finite() && (0.0..=1.0).contains(&follow) {
+        Ok(follow)
+    } else {
+        Err(format!(
+            "--follow-motifs must be between 0 and 1, got {follow}"
+        ))
+    }
 }
 
 /// One file's result.
@@ -185,6 +202,7 @@ fn evaluate(
         start_tick: m * bar,
         pitch_filter: None,
         top_p: continuo_engine::neural::TOP_P,
+        follow_motifs: args.follow_motifs,
     };
     let scored = bars_of(melody, 0, m + n);
     let (continuation, nll) = match engine {

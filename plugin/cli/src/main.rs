@@ -34,11 +34,11 @@ use continuo_engine::pianoroll;
 use continuo_engine::score;
 
 /// `continuo continue --help`.
-const CONTINUE_USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--top-p P] [--variations K] [--seed X] [--scale-lock off|detected|KEY] [--range LOW-HIGH] [--track K] [--generator neural|markov] -o OUT.mid";
+const CONTINUE_USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--top-p P] [--follow-motifs F] [--variations K] [--seed X] [--scale-lock off|detected|KEY] [--range LOW-HIGH] [--track K] [--generator neural|markov] -o OUT.mid";
 /// `continuo score --help`.
 const SCORE_USAGE: &str = "usage: continuo score IN.mid --prompt-bars M [--generator neural|markov] [--style S] [--track K]";
 /// `continuo eval --help`.
-const EVAL_USAGE: &str = "usage: continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X] [--style S] [--temperature T] [--limit K] [--json]";
+const EVAL_USAGE: &str = "usage: continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X] [--style S] [--temperature T] [--follow-motifs F] [--limit K] [--json]";
 
 /// How a continuation is held to a scale.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -103,6 +103,8 @@ struct ContinueArgs {
     style: Style,
     temperature: f32,
     top_p: f32,
+    /// Follow my motifs, 0–1.
+    follow_motifs: f32,
     variations: u32,
     scale_lock: ScaleChoice,
     /// Lowest and highest note the continuation may use (`--range C2-C4`).
@@ -127,6 +129,7 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
     let mut style = Style::Auto;
     let mut temperature = 1.0f32;
     let mut top_p = continuo_engine::neural::TOP_P;
+    let mut follow_motifs = continuo_engine::generator::DEFAULT_FOLLOW_MOTIFS;
     let mut variations = 1u32;
     let mut scale_lock = ScaleChoice::Off;
     let mut range = None;
@@ -137,6 +140,7 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
         match arg.as_str() {
             "--bars" => bars = Some(parse_number::<u32>("--bars", args.next())?),
             "--top-p" => top_p = parse_number("--top-p", args.next())?,
+            "--follow-motifs" => follow_motifs = eval::parse_follow(args.next())?,
             "--variations" => variations = parse_number("--variations", args.next())?,
             "--scale-lock" => {
                 let value = args.next().ok_or("--scale-lock needs a value")?;
@@ -214,6 +218,7 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
         style,
         temperature,
         top_p,
+        follow_motifs,
         variations,
         scale_lock,
         range,
@@ -321,6 +326,7 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
             PitchFilter { low, high, scale }
         }),
         top_p: args.top_p,
+        follow_motifs: args.follow_motifs,
     };
     let mut generator = load_generator(args.generator)?;
     // Generate everything before writing anything: a failure leaves no partial output.

@@ -23,6 +23,7 @@ fn bench(c: &mut Criterion) {
         start_tick: imported.bars() * ts.bar_ticks(),
         pitch_filter: None,
         top_p: continuo_engine::neural::TOP_P,
+        follow_motifs: continuo_engine::generator::DEFAULT_FOLLOW_MOTIFS,
     };
     let mut neural = NeuralGenerator::load().unwrap_or_else(|why| panic!("{why}"));
     neural.generate(&history, &request(1, Style::Folk)).unwrap();

@@ -80,6 +80,9 @@ pub const MIN_TEMPERATURE: f32 = 0.1;
 pub const MAX_TEMPERATURE: f32 = 2.0;
 /// The most variations one request may ask for.
 pub const MAX_VARIATIONS: u32 = 8;
+/// How strongly answers follow the player's motifs unless asked otherwise, tuned on the
+/// validation split (see the model card).
+pub const DEFAULT_FOLLOW_MOTIFS: f32 = 0.25;
 
 /// A contiguous stretch of played melody whose tick 0 lies on a bar line.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -141,6 +144,9 @@ pub struct GenerationRequest {
     /// Nucleus sampling: only the most likely tokens making up this share of the probability
     /// are drawn from (the neural model; the Markov generator ignores it).
     pub top_p: f32,
+    /// How strongly the neural model takes up the player's own interval patterns, 0 (the model
+    /// alone) to 1 (see `motifs.rs`); the Markov generator follows them by nature.
+    pub follow_motifs: f32,
 }
 
 /// A constraint on the pitches of a phrase: a range and optionally a scale.

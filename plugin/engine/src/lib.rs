@@ -3,6 +3,7 @@
 //! - [`phrase`]: notes, phrases and meters on the 12-per-beat grid.
 //! - [`generator`]: the [`Generator`](generator::Generator) interface, what a request carries
 //!   (style, generator choice, scale lock, pitch filter) and the limits of a request.
+//! - [`motifs`]: the player's interval patterns, blended into the neural model's choices.
 //! - [`neural`]: the trained melody model run with ONNX Runtime; [`markov`]: the
 //!   Continuator-style Markov generator; [`generators`]: the two together, with the fallback.
 //! - [`runtime`]: finding and loading ONNX Runtime (once per process, no telemetry).
@@ -23,6 +24,7 @@ pub mod generators;
 pub mod key;
 pub mod markov;
 pub mod midi_file;
+pub mod motifs;
 pub mod neural;
 pub mod phrase;
 pub mod pianoroll;

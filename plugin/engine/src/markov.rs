@@ -546,6 +546,7 @@ mod tests {
             start_tick: 0,
             pitch_filter: None,
             top_p: crate::neural::TOP_P,
+            follow_motifs: 0.0,
         }
     }
 

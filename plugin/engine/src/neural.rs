@@ -18,6 +18,7 @@ use ort::session::Session;
 use ort::value::{DynValue, Tensor};
 
 use crate::generator::{GenerateError, GenerationRequest, Generator, Melody, Style};
+use crate::motifs::MotifModel;
 use crate::phrase::{Note, Phrase, TimeSignature};
 use crate::runtime::environment;
 use crate::tokens::{self, Token};
@@ -561,7 +562,17 @@ struct Plan {
     shift: i16,
     /// How the phrase may move, learnt from the player's own playing (see [`Bounds`]).
     bounds: Bounds,
+    /// The player's interval patterns, and how strongly (in nats per unit of log-probability)
+    /// they are blended into the model's pitch choices.
+    motifs: MotifModel,
+    motif_strength: f32,
+    /// The player's last few pitches (moved by `shift`): the context the first notes' intervals
+    /// are judged in.
+    last_pitches: Vec<u8>,
 }
+
+/// Log-probability weight of the motif model at Follow my motifs = 1.
+const MOTIF_WEIGHT: f32 = 1.5;
 
 /// The limits a phrase keeps so that it continues the player's line, whatever the
 /// temperature: all in the model's (shifted) pitch space.
@@ -799,6 +810,31 @@ impl NeuralGenerator {
                 .unwrap_or_default(),
             shift,
             bounds,
+            motifs: MotifModel::learn(
+                &melody
+                    .map(|m| {
+                        let before: Vec<u8> = m
+                            .notes
+                            .iter()
+                            .filter(|n| n.start < start_tick)
+                            .map(|n| n.pitch)
+                            .collect();
+                        before[before.len().saturating_sub(64)..].to_vec()
+                    })
+                    .unwrap_or_default(),
+            ),
+            motif_strength: request.follow_motifs.clamp(0.0, 1.0) * MOTIF_WEIGHT,
+            last_pitches: melody
+                .map(|m| {
+                    let before: Vec<u8> = m
+                        .notes
+                        .iter()
+                        .filter(|n| n.start < start_tick)
+                        .map(|n| n.pitch)
+                        .collect();
+                    before[before.len().saturating_sub(4)..].to_vec()
+                })
+                .unwrap_or_default(),
         })
     }
 }
@@ -823,6 +859,8 @@ struct Decoder {
     /// have had it, for the leap and repetition bounds.
     previous_pitch: Option<u8>,
     run: usize,
+    /// The last four pitches (the player's, then the phrase's): the motif model's context.
+    recent_pitches: Vec<u8>,
 }
 
 impl Decoder {
@@ -838,6 +876,7 @@ impl Decoder {
             done: false,
             previous_pitch: plan.bounds.last_pitch,
             run: 1,
+            recent_pitches: plan.last_pitches.clone(),
         }
     }
 
@@ -892,6 +931,24 @@ impl Decoder {
                 "the pitch range and scale allow no note".into(),
             ));
         }
+        if self.expect == Expect::Pitch && plan.motif_strength > 0.0 && !plan.motifs.is_empty() {
+            if let Some(&last) = self.recent_pitches.last() {
+                let intervals: Vec<i16> = self
+                    .recent_pitches
+                    .windows(2)
+                    .map(|w| w[1] as i16 - w[0] as i16)
+                    .collect();
+                for pitch in 0..=127u8 {
+                    let logit = &mut self.last[(tokens::PITCH_BASE + pitch as u32) as usize];
+                    if logit.is_finite() {
+                        let p = plan
+                            .motifs
+                            .probability(&intervals, pitch as i16 - last as i16);
+                        *logit += plan.motif_strength * p.ln() as f32;
+                    }
+                }
+            }
+        }
         let choice = sample(
             &mut self.last,
             request.temperature,
@@ -921,6 +978,10 @@ impl Decoder {
                     1
                 };
                 self.previous_pitch = Some(p);
+                self.recent_pitches.push(p);
+                if self.recent_pitches.len() > 4 {
+                    self.recent_pitches.remove(0);
+                }
                 self.expect = Expect::Duration;
             }
             Ok(Token::Duration(d)) => {
@@ -999,6 +1060,7 @@ mod tests {
             start_tick: 4 * 48,
             pitch_filter: None,
             top_p: TOP_P,
+            follow_motifs: crate::generator::DEFAULT_FOLLOW_MOTIFS,
         }
     }
 
@@ -1356,5 +1418,43 @@ mod tests {
             let leap = largest_leap(last, &hot.notes);
             assert!(leap <= 12, "seed {seed}: a leap of {leap} at 2.0");
         }
+    }
+
+    #[test]
+    fn following_the_players_motifs_takes_up_their_interval_patterns() {
+        // A hook of four-note patterns; with Follow my motifs at 100 % the answers reuse more of
+        // its 3-interval patterns than the model alone does.
+        let hook = riff(&[0, 2, 4, 0, 7, 5, 4, 2, 0, 2, 4, 0, 9, 7, 5, 4], 62);
+        let mut neural = generator();
+        let mut reuse = |follow: f32| {
+            (1..=4)
+                .map(|seed| {
+                    let request = GenerationRequest {
+                        follow_motifs: follow,
+                        ..request(seed, 1.0, Style::Folk)
+                    };
+                    let phrase = neural
+                        .generate(std::slice::from_ref(&hook), &request)
+                        .unwrap();
+                    crate::evaluation::measure(
+                        &hook.notes,
+                        4,
+                        &phrase.notes,
+                        &[],
+                        TimeSignature::default(),
+                        4,
+                        None,
+                    )
+                    .motif_reuse
+                    .unwrap_or(0.0)
+                })
+                .sum::<f64>()
+                / 4.0
+        };
+        let (alone, following) = (reuse(0.0), reuse(1.0));
+        assert!(
+            following > alone + 0.15,
+            "motif reuse {alone:.2} alone, {following:.2} following"
+        );
     }
 }

@@ -60,6 +60,8 @@ pub struct SuggestRequest {
     pub start: StartMode,
     pub style: Style,
     pub temperature: f32,
+    /// Follow my motifs, 0–1.
+    pub follow_motifs: f32,
     pub generator: GeneratorChoice,
     /// How many variations to make (1–8).
     pub variations: u32,

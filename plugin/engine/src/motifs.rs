@@ -1,0 +1,97 @@
+//! The player's own interval patterns, as a Continuator-style model that the neural generator
+//! blends in (a product of experts over the next pitch): "follow my motifs".
+//!
+//! The model counts, over the melody played so far, which interval followed each context of the
+//! last one, two and three intervals. Its probability for the next interval interpolates those
+//! orders (each order's estimate backed by the one below, Witten–Bell style) down to a uniform
+//! floor over two octaves either way, so every interval keeps a probability. The neural model's
+//! pitch logits are raised by `strength × ln P(interval)`: what the player did in this context
+//! becomes likelier, nothing becomes impossible.
+
+use std::collections::HashMap;
+
+/// The longest interval context the model looks at.
+const MAX_ORDER: usize = 3;
+/// Intervals the uniform floor spreads over: −24…+24 semitones.
+const INTERVALS: f64 = 49.0;
+
+/// Counts of the next interval after each context of up to three intervals.
+#[derive(Debug, Clone, Default)]
+pub struct MotifModel {
+    /// (context, next interval) → count, for contexts of 0 to `MAX_ORDER` intervals.
+    counts: HashMap<(Vec<i16>, i16), u32>,
+    /// context → (total count, distinct next intervals), for the Witten–Bell weights.
+    totals: HashMap<Vec<i16>, (u32, u32)>,
+}
+
+impl MotifModel {
+    /// Learns the interval patterns of a pitch sequence (oldest first).
+    pub fn learn(pitches: &[u8]) -> MotifModel {
+        let intervals: Vec<i16> = pitches
+            .windows(2)
+            .map(|w| w[1] as i16 - w[0] as i16)
+            .collect();
+        let mut model = MotifModel::default();
+        for (i, &next) in intervals.iter().enumerate() {
+            for order in 0..=MAX_ORDER.min(i) {
+                let context = intervals[i - order..i].to_vec();
+                let count = model.counts.entry((context.clone(), next)).or_insert(0);
+                *count += 1;
+                let total = model.totals.entry(context).or_insert((0, 0));
+                total.0 += 1;
+                if *count == 1 {
+                    total.1 += 1;
+                }
+            }
+        }
+        model
+    }
+
+    /// Whether the model learnt anything (a melody of at least two notes).
+    pub fn is_empty(&self) -> bool {
+        self.totals.is_empty()
+    }
+
+    /// The probability of `next` after the intervals `recent` (oldest first).
+    pub fn probability(&self, recent: &[i16], next: i16) -> f64 {
+        let mut probability = 1.0 / INTERVALS;
+        let longest = recent.len().min(MAX_ORDER);
+        for order in 0..=longest {
+            let context = &recent[recent.len() - order..];
+            let Some(&(total, distinct)) = self.totals.get(context) else {
+                break;
+            };
+            let count = self
+                .counts
+                .get(&(context.to_vec(), next))
+                .copied()
+                .unwrap_or(0);
+            let (total, distinct) = (total as f64, distinct as f64);
+            probability = (count as f64 + distinct * probability) / (total + distinct);
+        }
+        probability
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_followed_a_context_becomes_likely_and_nothing_impossible() {
+        // C D E C, C D E C: after +2 +2 comes −4.
+        let model = MotifModel::learn(&[60, 62, 64, 60, 60, 62, 64, 60]);
+        let after = model.probability(&[2, 2], -4);
+        let other = model.probability(&[2, 2], 5);
+        assert!(after > 0.5, "{after}");
+        assert!(other > 0.0 && other < 0.05, "{other}");
+        // Probabilities over all intervals sum to about one (within the ±24 floor).
+        let total: f64 = (-24..=24).map(|i| model.probability(&[2, 2], i)).sum();
+        assert!((total - 1.0).abs() < 0.05, "{total}");
+        assert!(MotifModel::learn(&[60]).is_empty());
+        assert_eq!(
+            MotifModel::learn(&[60]).probability(&[], 3),
+            1.0 / INTERVALS
+        );
+    }
+}
