@@ -789,6 +789,16 @@ impl NeuralGenerator {
                 (recent.iter().sum::<u32>() / recent.len().max(1) as u32).clamp(1, 127) as u8
             })
             .unwrap_or(100);
+        // The played pitches before the phrase (moved by `shift`), oldest first.
+        let played_pitches: Vec<u8> = melody
+            .map(|m| {
+                m.notes
+                    .iter()
+                    .filter(|n| n.start < start_tick)
+                    .map(|n| n.pitch)
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Plan {
             prompt: prompt_for(style)?,
             start_tick,
@@ -810,31 +820,9 @@ impl NeuralGenerator {
                 .unwrap_or_default(),
             shift,
             bounds,
-            motifs: MotifModel::learn(
-                &melody
-                    .map(|m| {
-                        let before: Vec<u8> = m
-                            .notes
-                            .iter()
-                            .filter(|n| n.start < start_tick)
-                            .map(|n| n.pitch)
-                            .collect();
-                        before[before.len().saturating_sub(64)..].to_vec()
-                    })
-                    .unwrap_or_default(),
-            ),
+            motifs: MotifModel::learn(&played_pitches[played_pitches.len().saturating_sub(64)..]),
             motif_strength: request.follow_motifs.clamp(0.0, 1.0) * MOTIF_WEIGHT,
-            last_pitches: melody
-                .map(|m| {
-                    let before: Vec<u8> = m
-                        .notes
-                        .iter()
-                        .filter(|n| n.start < start_tick)
-                        .map(|n| n.pitch)
-                        .collect();
-                    before[before.len().saturating_sub(4)..].to_vec()
-                })
-                .unwrap_or_default(),
+            last_pitches: played_pitches[played_pitches.len().saturating_sub(4)..].to_vec(),
         })
     }
 }
