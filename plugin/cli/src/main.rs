@@ -303,14 +303,12 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
     let scale = match args.scale_lock {
         ScaleChoice::Off => None,
         ScaleChoice::Detected => Some(
-            detect_key(&prompt.notes)
-                .ok_or_else(|| {
-                    format!(
-                        "{}: the prompt has too few pitches to detect a key; give --scale-lock KEY",
-                        args.input.display()
-                    )
-                })?
-                .scale(),
+            continuo_engine::generators::detected_scale(&prompt.notes).ok_or_else(|| {
+                format!(
+                    "{}: the prompt has too few pitches to detect a key; give --scale-lock KEY",
+                    args.input.display()
+                )
+            })?,
         ),
         ScaleChoice::Fixed(key) => Some(key.scale()),
     };

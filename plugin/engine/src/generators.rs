@@ -14,7 +14,7 @@ use crate::generator::{
 use crate::key::{detect_key, Key};
 use crate::markov::MarkovGenerator;
 use crate::neural::{NeuralGenerator, Unavailable};
-use crate::phrase::Phrase;
+use crate::phrase::{Note, Phrase};
 
 /// The neural model while it loads (on its own thread, so Markov requests are never held up)
 /// and once it has loaded or failed.
@@ -145,6 +145,17 @@ impl Drop for Engine {
     }
 }
 
+/// The scale "Detected key" locks to: the detected key's scale, plus every pitch class the player
+/// used in `notes` — a lock never forbids what was played (a minor line read as its relative
+/// major, a dorian sixth, a harmonic-minor leading tone). `None` when no key can be detected.
+pub fn detected_scale(notes: &[Note]) -> Option<[bool; 12]> {
+    let mut scale = detect_key(notes)?.scale();
+    for note in notes {
+        scale[(note.pitch % 12) as usize] = true;
+    }
+    Some(scale)
+}
+
 /// The pitch filter a request asks for: its range (lowest and highest note, in either order),
 /// and a scale when locked (`chosen_key` is used when `scale_lock` is [`ScaleLock::Chosen`]).
 /// Also returns the key detected in `melodies`.
@@ -154,10 +165,11 @@ pub fn pitch_filter(
     range: (u8, u8),
     melodies: &[Melody],
 ) -> (Option<PitchFilter>, Option<Key>) {
-    let detected = detect_key(&recent_notes(melodies, 64));
+    let recent = recent_notes(melodies, 64);
+    let detected = detect_key(&recent);
     let scale = match scale_lock {
         ScaleLock::Off => None,
-        ScaleLock::Detected => detected.map(|k| k.scale()),
+        ScaleLock::Detected => detected_scale(&recent),
         ScaleLock::Chosen => Some(chosen_key.scale()),
     };
     let (low, high) = (range.0.min(range.1), range.0.max(range.1));
@@ -167,4 +179,36 @@ pub fn pitch_filter(
         Some(PitchFilter { low, high, scale })
     };
     (filter, detected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_detected_lock_never_forbids_a_played_pitch_class() {
+        // A C natural-minor line with a raised seventh (B natural) and a dorian sixth (A).
+        let pitches = [
+            60u8, 62, 63, 65, 67, 69, 70, 71, 72, 67, 63, 60, 62, 63, 60, 60,
+        ];
+        let melody = Melody::evenly_spaced(&pitches, 12, 90);
+        let scale = detected_scale(&melody.notes).expect("a key");
+        for pitch in pitches {
+            assert!(
+                scale[(pitch % 12) as usize],
+                "pitch class {} forbidden",
+                pitch % 12
+            );
+        }
+        let (filter, _) = pitch_filter(
+            ScaleLock::Detected,
+            Key {
+                tonic: 0,
+                mode: crate::key::Mode::Major,
+            },
+            (0, 127),
+            std::slice::from_ref(&melody),
+        );
+        assert_eq!(filter.unwrap().scale, Some(scale));
+    }
 }
