@@ -300,6 +300,15 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
     }
     // The prompt: the last `prompt_bars` bars, re-based so that tick 0 is its first bar line.
     let prompt = bars_of(&imported.melody, file_bars - prompt_bars, prompt_bars);
+    // Everything played in those bars (chords and inner voices too), for the written file.
+    let played = bars_of(
+        &Melody {
+            notes: imported.played.clone(),
+            time_signature: ts,
+        },
+        file_bars - prompt_bars,
+        prompt_bars,
+    );
     let scale = match args.scale_lock {
         ScaleChoice::Off => None,
         ScaleChoice::Detected => Some(
@@ -349,7 +358,7 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
             &[
                 TrackOut {
                     name: "Prompt",
-                    notes: &prompt.notes,
+                    notes: &played.notes,
                     offset_ticks: 0,
                     channel: 0,
                 },
@@ -388,6 +397,15 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
         (style, _) => style.id().to_string(),
     };
     let _ = writeln!(report, "Detected key: {detected}; style: {style}");
+    let under = played.notes.len().saturating_sub(prompt.notes.len());
+    if under > 0 {
+        let _ = writeln!(
+            report,
+            "The prompt's top line was continued: {under} of its {} notes lie under it (chords, \
+             inner voices) and were left out of what the model heard; the written prompt keeps them.",
+            played.notes.len()
+        );
+    }
     for (k, (phrase, output)) in phrases.iter().zip(&outputs).enumerate() {
         if args.variations > 1 {
             let _ = writeln!(report, "Variation {}:", k + 1);

@@ -530,3 +530,58 @@ fn range_holds_the_answer_between_two_notes() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--range expects LOW-HIGH"));
 }
+
+#[test]
+fn a_piano_part_is_continued_from_its_top_line_and_written_back_whole() {
+    use continuo_engine::midi_file::{encode, read_bytes, TrackOut};
+    use continuo_engine::phrase::{Note, TimeSignature};
+    // Four bars: a melody in quarters over left-hand triads on every half note.
+    let melody: Vec<Note> = (0..16)
+        .map(|i| Note::new(i * 12, 12, [72, 74, 76, 77][i as usize % 4], 90))
+        .collect();
+    let chords: Vec<Note> = (0..8)
+        .flat_map(|i| [48u8, 52, 55].map(|p| Note::new(i * 24, 24, p, 70)))
+        .collect();
+    let piano = scratch("piano.mid");
+    std::fs::write(
+        &piano,
+        encode(
+            &[
+                TrackOut {
+                    name: "right hand",
+                    notes: &melody,
+                    offset_ticks: 0,
+                    channel: 0,
+                },
+                TrackOut {
+                    name: "left hand",
+                    notes: &chords,
+                    offset_ticks: 0,
+                    channel: 0,
+                },
+            ],
+            100.0,
+            TimeSignature::default(),
+        ),
+    )
+    .unwrap();
+    let out = scratch("piano-continued.mid");
+    let result = continuo()
+        .arg("continue")
+        .arg(&piano)
+        .args(["--bars", "2", "--generator", "markov", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_succeeded(&result);
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(
+        stdout.contains("24 of its 40 notes lie under it"),
+        "{stdout}"
+    );
+    let bytes = std::fs::read(&out).unwrap();
+    // The written prompt (track 1) still holds the left hand: its lowest note is C3.
+    let prompt = read_bytes(&bytes, Some(1)).unwrap();
+    assert_eq!(prompt.played.len(), 40);
+    assert!(prompt.played.iter().any(|n| n.pitch == 48));
+}

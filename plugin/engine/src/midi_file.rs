@@ -67,6 +67,9 @@ impl std::error::Error for MidiFileError {}
 pub struct ImportedMidi {
     /// Top voice, tick 0 at the start of the file (assumed to be a bar line).
     pub melody: Melody,
+    /// Every note outside the drum channel, chords and inner voices included, on the same
+    /// grid and sorted by onset: what was played, for writing the prompt back out.
+    pub played: Vec<Note>,
     /// The first tempo in the file (120 BPM when it has none).
     pub tempo: f64,
     /// Number of tracks in the file.
@@ -178,11 +181,14 @@ pub fn read_bytes(bytes: &[u8], track: Option<usize>) -> Result<ImportedMidi, Mi
     if melody_notes.is_empty() {
         return Err(MidiFileError::NoNotes);
     }
+    let mut played: Vec<Note> = notes.into_iter().filter(|n| n.duration > 0).collect();
+    played.sort_by(|a, b| a.start.cmp(&b.start).then(b.pitch.cmp(&a.pitch)));
     Ok(ImportedMidi {
         melody: Melody {
             notes: melody_notes,
             time_signature: time_signature.unwrap_or_default(),
         },
+        played,
         tempo: tempo.filter(|t| t.is_finite() && *t > 0.0).unwrap_or(120.0),
         tracks: smf.tracks.len(),
     })
