@@ -22,9 +22,16 @@ def varlen(value: int) -> bytes:
     return bytes(reversed(out))
 
 
-def write(name: str, notes: list[tuple[float, float, int, int]], bpm: float = 110.0) -> None:
-    """notes: (start beat, length in beats, pitch, velocity)."""
+def write(name: str, notes: list[tuple[float, float, int, int]], bpm: float = 110.0,
+          change: tuple[float, int, float] | None = None) -> None:
+    """notes: (start beat, length in beats, pitch, velocity); change: (beat, numerator, bpm) where
+    the file changes to numerator/4 at another tempo."""
     events = []
+    if change is not None:
+        beat, numerator, new_bpm = change
+        tick = round(beat * PPQ)
+        events.append((tick, -1, b"\xff\x51\x03" + round(60_000_000 / new_bpm).to_bytes(3, "big")))
+        events.append((tick, -1, bytes([0xFF, 0x58, 0x04, numerator, 0x02, 0x18, 0x08])))
     for start, length, pitch, velocity in notes:
         events.append((round(start * PPQ), 1, bytes([0x90, pitch, velocity])))
         events.append((round((start + length) * PPQ), 0, bytes([0x80, pitch, 0])))
@@ -62,4 +69,9 @@ write("lead-c7.mid", riff(LEAD, 96, step=0.5, length=0.45))
 # A syncopated A-minor synth hook in sixteenths, repeated every two bars.
 HOOK = [0, 0, 12, 0, 10, 0, 7, 0, 0, 3, 0, 5, 7, 0, 3, 0]
 write("synth-hook.mid", riff(HOOK, 57, step=0.25, length=0.2, accents=(110, 70, 90, 70)))
+# Four bars of 4/4 at 100 BPM, then the file turns to a 3/4 waltz at 140 BPM for four bars.
+WALTZ = [67, 64, 64, 65, 62, 62, 60, 64, 67, 67, 65, 62]
+four = [(i * 1.0, 0.9, [60, 62, 64, 65, 67, 65, 64, 62][i % 8], 90) for i in range(16)]
+three = [(16 + i * 1.0, 0.9, WALTZ[i % len(WALTZ)], 90) for i in range(12)]
+write("meter-change.mid", four + three, bpm=100.0, change=(16.0, 3, 140.0))
 print(f"fixtures written to {OUT}")

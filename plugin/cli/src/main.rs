@@ -288,9 +288,30 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
     use std::fmt::Write;
     let imported = midi_file::read_file(&args.input, args.track)
         .map_err(|e| format!("{}: {e}", args.input.display()))?;
-    let ts = imported.melody.time_signature;
+    // The meter and tempo the file ends in govern the continuation: the prompt is taken from
+    // the last stretch in that meter, counted in its bars.
+    let (section_start, ts) = imported.final_meter();
+    let tempo = imported.final_tempo();
     let bar_ticks = ts.bar_ticks();
-    let file_bars = imported.bars();
+    let section = |notes: &[continuo_engine::phrase::Note]| Melody {
+        notes: notes
+            .iter()
+            .filter(|n| n.start >= section_start)
+            .map(|n| continuo_engine::phrase::Note {
+                start: n.start - section_start,
+                ..*n
+            })
+            .collect(),
+        time_signature: ts,
+    };
+    let (melody, all_played) = (section(&imported.melody.notes), section(&imported.played));
+    let file_bars = melody
+        .notes
+        .iter()
+        .map(|n| n.end())
+        .max()
+        .unwrap_or(0)
+        .div_ceil(bar_ticks);
     let prompt_bars = args.prompt_bars.unwrap_or(file_bars);
     if prompt_bars > file_bars {
         return Err(format!(
@@ -299,16 +320,9 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
         ));
     }
     // The prompt: the last `prompt_bars` bars, re-based so that tick 0 is its first bar line.
-    let prompt = bars_of(&imported.melody, file_bars - prompt_bars, prompt_bars);
+    let prompt = bars_of(&melody, file_bars - prompt_bars, prompt_bars);
     // Everything played in those bars (chords and inner voices too), for the written file.
-    let played = bars_of(
-        &Melody {
-            notes: imported.played.clone(),
-            time_signature: ts,
-        },
-        file_bars - prompt_bars,
-        prompt_bars,
-    );
+    let played = bars_of(&all_played, file_bars - prompt_bars, prompt_bars);
     let scale = match args.scale_lock {
         ScaleChoice::Off => None,
         ScaleChoice::Detected => Some(
@@ -369,7 +383,7 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
                     channel: 1,
                 },
             ],
-            imported.tempo,
+            tempo,
             ts,
         );
         std::fs::write(&output, bytes)
@@ -384,9 +398,16 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
         prompt_bars,
         ts.numerator,
         ts.denominator,
-        imported.tempo,
+        tempo,
         generator.name()
     );
+    if section_start > 0 {
+        let _ = writeln!(
+            report,
+            "The file ends in {}/{} at {tempo:.0} BPM: the prompt and the continuation follow that.",
+            ts.numerator, ts.denominator
+        );
+    }
     let detected = detect_key(&prompt.notes).map_or_else(
         || "too few pitches to tell".to_string(),
         |key| key.to_string(),

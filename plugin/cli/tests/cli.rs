@@ -585,3 +585,34 @@ fn a_piano_part_is_continued_from_its_top_line_and_written_back_whole() {
     assert_eq!(prompt.played.len(), 40);
     assert!(prompt.played.iter().any(|n| n.pitch == 48));
 }
+
+#[test]
+fn the_meter_and_tempo_at_the_end_of_the_file_govern_the_continuation() {
+    // assets/fixtures/meter-change.mid: four bars of 4/4 at 100 BPM, then four of 3/4 at 140.
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/fixtures/meter-change.mid");
+    let out = scratch("waltz.mid");
+    let result = continuo()
+        .arg("continue")
+        .arg(&fixture)
+        .args(["--bars", "2", "--generator", "markov", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_succeeded(&result);
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(
+        stdout.contains("4 bars of prompt, 3/4 at 140 BPM"),
+        "{stdout}"
+    );
+    let written =
+        continuo_engine::midi_file::read_bytes(&std::fs::read(&out).unwrap(), Some(2)).unwrap();
+    assert_eq!(written.melody.time_signature.numerator, 3);
+    assert!((written.tempo - 140.0).abs() < 0.5, "{}", written.tempo);
+    // The continuation starts after the four 3/4 prompt bars and fills two more.
+    let (first, last_end) = (
+        written.melody.notes.first().unwrap().start,
+        written.melody.notes.iter().map(|n| n.end()).max().unwrap(),
+    );
+    assert!(first >= 4 * 36 && last_end <= 6 * 36, "{first}..{last_end}");
+}

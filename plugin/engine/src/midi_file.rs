@@ -72,11 +72,29 @@ pub struct ImportedMidi {
     pub played: Vec<Note>,
     /// The first tempo in the file (120 BPM when it has none).
     pub tempo: f64,
+    /// Every time signature with the tick where it starts (on the 12-per-beat grid), in order.
+    pub meters: Vec<(u32, TimeSignature)>,
+    /// Every tempo (BPM) with the tick where it starts, in order.
+    pub tempos: Vec<(u32, f64)>,
     /// Number of tracks in the file.
     pub tracks: usize,
 }
 
 impl ImportedMidi {
+    /// The meter the file ends in and the tick where it starts (0 and the first meter, or 4/4,
+    /// when it never changes).
+    pub fn final_meter(&self) -> (u32, TimeSignature) {
+        self.meters
+            .last()
+            .copied()
+            .unwrap_or((0, self.melody.time_signature))
+    }
+
+    /// The tempo the file ends in (BPM).
+    pub fn final_tempo(&self) -> f64 {
+        self.tempos.last().map_or(self.tempo, |&(_, bpm)| bpm)
+    }
+
     /// Number of bars the melody spans (a started bar counts).
     pub fn bars(&self) -> u32 {
         let end = self.melody.notes.iter().map(|n| n.end()).max().unwrap_or(0);
@@ -119,6 +137,8 @@ pub fn read_bytes(bytes: &[u8], track: Option<usize>) -> Result<ImportedMidi, Mi
 
     let mut tempo: Option<f64> = None;
     let mut time_signature: Option<TimeSignature> = None;
+    let mut meters: Vec<(u32, TimeSignature)> = Vec::new();
+    let mut tempos: Vec<(u32, f64)> = Vec::new();
     let mut notes: Vec<Note> = Vec::new();
     for (index, events) in smf.tracks.iter().enumerate() {
         let selected = track.is_none_or(|t| t == index);
@@ -128,15 +148,16 @@ pub fn read_bytes(bytes: &[u8], track: Option<usize>) -> Result<ImportedMidi, Mi
         for event in events {
             now += event.delta.as_int() as u64;
             match event.kind {
-                TrackEventKind::Meta(MetaMessage::Tempo(micros)) if tempo.is_none() => {
-                    let micros = micros.as_int().max(1) as f64;
-                    tempo = Some(60_000_000.0 / micros);
+                TrackEventKind::Meta(MetaMessage::Tempo(micros)) => {
+                    let bpm = 60_000_000.0 / micros.as_int().max(1) as f64;
+                    tempo.get_or_insert(bpm);
+                    tempos.push((to_grid(now), bpm));
                 }
-                TrackEventKind::Meta(MetaMessage::TimeSignature(num, den_pow, _, _))
-                    if time_signature.is_none() =>
-                {
+                TrackEventKind::Meta(MetaMessage::TimeSignature(num, den_pow, _, _)) => {
                     let denominator = 1i32.checked_shl(den_pow as u32).unwrap_or(0);
-                    time_signature = Some(TimeSignature::sanitized(num as i32, denominator));
+                    let meter = TimeSignature::sanitized(num as i32, denominator);
+                    time_signature.get_or_insert(meter);
+                    meters.push((to_grid(now), meter));
                 }
                 TrackEventKind::Midi { channel, message } if selected => {
                     let channel = channel.as_int();
@@ -190,6 +211,15 @@ pub fn read_bytes(bytes: &[u8], track: Option<usize>) -> Result<ImportedMidi, Mi
         },
         played,
         tempo: tempo.filter(|t| t.is_finite() && *t > 0.0).unwrap_or(120.0),
+        meters: {
+            meters.sort_by_key(|&(tick, _)| tick);
+            meters
+        },
+        tempos: {
+            tempos.retain(|(_, bpm)| bpm.is_finite() && *bpm > 0.0);
+            tempos.sort_by_key(|&(tick, _)| tick);
+            tempos
+        },
         tracks: smf.tracks.len(),
     })
 }
