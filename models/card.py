@@ -53,7 +53,9 @@ bars that repeat a prompt bar exactly; motif reuse: share of the answer's 3-inte
 found in the prompt; register drift: distance in semitones between the answer's mean pitch and that
 of the prompt's last two bars; largest leap: the widest interval, the join to the prompt included;
 single-pitch answers: share of answers that are one repeated pitch; held ending: share whose last
-note lasts two beats or more. The last row measures the true continuation itself.
+note lasts two beats or more; rest rate: share of consecutive notes with a rest between them;
+articulation: median share of the time to the next onset that a note sounds. The last row
+measures the true continuation itself.
 
 {eval_table.table(summary)}
 

@@ -25,6 +25,8 @@ COLUMNS = [
     ("largest_leap", "largest leap", 1),
     ("single_pitch", "single-pitch answers", 3),
     ("held_ending", "held ending", 3),
+    ("rest_rate", "rest rate", 3),
+    ("articulation", "articulation", 2),
 ]
 
 

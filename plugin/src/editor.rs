@@ -291,6 +291,10 @@ impl EditorUi {
                 ui.label("Follow my motifs");
                 widgets::slider(ui, "Follow my motifs", &p.follow_motifs, setter);
                 ui.end_row();
+
+                ui.label("Feel");
+                widgets::slider(ui, "Feel", &p.feel, setter);
+                ui.end_row();
             });
     }
 

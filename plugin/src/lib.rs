@@ -408,6 +408,7 @@ impl Continuo {
                 .value()
                 .clamp(params::MIN_TEMPERATURE, params::MAX_TEMPERATURE),
             follow_motifs: self.params.follow_motifs.value().clamp(0.0, 1.0),
+            feel: self.params.feel.value().clamp(0.0, 1.0),
             generator: self.params.generator.value().into(),
             variations: self
                 .params

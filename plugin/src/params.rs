@@ -290,6 +290,11 @@ pub struct ContinuoParams {
     /// model alone). Declared last so that the hosts' indices of the other parameters stay.
     #[id = "follow-motifs"]
     pub follow_motifs: FloatParam,
+
+    /// How much of the player's feel (accents, articulation) answers get: 0 % is notation at
+    /// one velocity, 100 % the player's.
+    #[id = "feel"]
+    pub feel: FloatParam,
 }
 
 impl Default for ContinuoParams {
@@ -356,6 +361,14 @@ impl Default for ContinuoParams {
             follow_motifs: FloatParam::new(
                 "Follow my motifs",
                 generator::DEFAULT_FOLLOW_MOTIFS,
+                FloatRange::Linear { min: 0.0, max: 1.0 },
+            )
+            .with_unit("%")
+            .with_value_to_string(formatters::v2s_f32_percentage(0))
+            .with_string_to_value(formatters::s2v_f32_percentage()),
+            feel: FloatParam::new(
+                "Feel",
+                generator::DEFAULT_FEEL,
                 FloatRange::Linear { min: 0.0, max: 1.0 },
             )
             .with_unit("%")

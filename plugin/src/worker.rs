@@ -398,6 +398,7 @@ fn answer(
         pitch_filter: filter,
         top_p: continuo_engine::neural::TOP_P,
         follow_motifs: request.follow_motifs,
+        feel: request.feel,
     };
     // A generator bug must not take the worker (and with it every later suggestion) down.
     // Variations differ by seed only; the first is the one that plays.
@@ -485,6 +486,7 @@ mod tests {
             style: Style::Auto,
             temperature: 1.0,
             follow_motifs: 0.25,
+            feel: 1.0,
             generator: GeneratorChoice::Markov,
             variations: 1,
             scale_lock: ScaleLock::Off,

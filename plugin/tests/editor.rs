@@ -227,6 +227,7 @@ fn request() -> SuggestRequest {
         style: Style::Folk,
         temperature: 1.0,
         follow_motifs: 0.25,
+        feel: 1.0,
         generator: GeneratorChoice::Markov,
         variations: 3,
         scale_lock: ScaleLock::Off,

@@ -36,6 +36,8 @@ struct EvalArgs {
     temperature: f32,
     /// Follow my motifs, 0–1 (neural only).
     follow_motifs: f32,
+    /// Feel, 0–1 (neural only).
+    feel: f32,
     limit: Option<usize>,
     json: bool,
 }
@@ -51,13 +53,15 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
     let mut limit = None;
     let mut json = false;
     let mut follow_motifs = continuo_engine::generator::DEFAULT_FOLLOW_MOTIFS;
+    let mut feel = continuo_engine::generator::DEFAULT_FEEL;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--prompt-bars" => prompt_bars = Some(parse_number::<u32>(&arg, args.next())?),
             "--bars" => bars = Some(parse_number::<u32>(&arg, args.next())?),
             "--seed" => seed = parse_number(&arg, args.next())?,
             "--temperature" => temperature = parse_number(&arg, args.next())?,
-            "--follow-motifs" => follow_motifs = parse_follow(args.next())?,
+            "--follow-motifs" => follow_motifs = parse_share("--follow-motifs", args.next())?,
+            "--feel" => feel = parse_share("--feel", args.next())?,
             "--limit" => limit = Some(parse_number(&arg, args.next())?),
             "--json" => json = true,
             "--style" => {
@@ -103,20 +107,19 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
         style,
         temperature,
         follow_motifs,
+        feel,
         limit,
         json,
     })
 }
 
-/// `--follow-motifs F`: a share from 0 to 1.
-pub fn parse_follow(value: Option<String>) -> Result<f32, String> {
-    let follow: f32 = parse_number("--follow-motifs", value)?;
-    if follow.is_finite() && (0.0..=1.0).contains(&follow) {
-        Ok(follow)
+/// `--follow-motifs F` or `--feel F`: a share from 0 to 1.
+pub fn parse_share(flag: &str, value: Option<String>) -> Result<f32, String> {
+    let share: f32 = parse_number(flag, value)?;
+    if share.is_finite() && (0.0..=1.0).contains(&share) {
+        Ok(share)
     } else {
-        Err(format!(
-            "--follow-motifs must be between 0 and 1, got {follow}"
-        ))
+        Err(format!("{flag} must be between 0 and 1, got {share}"))
     }
 }
 
@@ -203,6 +206,7 @@ fn evaluate(
         pitch_filter: None,
         top_p: continuo_engine::neural::TOP_P,
         follow_motifs: args.follow_motifs,
+        feel: args.feel,
     };
     let scored = bars_of(melody, 0, m + n);
     let (continuation, nll) = match engine {

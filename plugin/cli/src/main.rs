@@ -34,11 +34,11 @@ use continuo_engine::pianoroll;
 use continuo_engine::score;
 
 /// `continuo continue --help`.
-const CONTINUE_USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--top-p P] [--follow-motifs F] [--variations K] [--seed X] [--scale-lock off|detected|KEY] [--range LOW-HIGH] [--track K] [--generator neural|markov] -o OUT.mid";
+const CONTINUE_USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--top-p P] [--follow-motifs F] [--feel F] [--variations K] [--seed X] [--scale-lock off|detected|KEY] [--range LOW-HIGH] [--track K] [--generator neural|markov] -o OUT.mid";
 /// `continuo score --help`.
 const SCORE_USAGE: &str = "usage: continuo score IN.mid --prompt-bars M [--generator neural|markov] [--style S] [--track K]";
 /// `continuo eval --help`.
-const EVAL_USAGE: &str = "usage: continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X] [--style S] [--temperature T] [--follow-motifs F] [--limit K] [--json]";
+const EVAL_USAGE: &str = "usage: continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X] [--style S] [--temperature T] [--follow-motifs F] [--feel F] [--limit K] [--json]";
 
 /// How a continuation is held to a scale.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -105,6 +105,8 @@ struct ContinueArgs {
     top_p: f32,
     /// Follow my motifs, 0–1.
     follow_motifs: f32,
+    /// Feel, 0–1.
+    feel: f32,
     variations: u32,
     scale_lock: ScaleChoice,
     /// Lowest and highest note the continuation may use (`--range C2-C4`).
@@ -130,6 +132,7 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
     let mut temperature = 1.0f32;
     let mut top_p = continuo_engine::neural::TOP_P;
     let mut follow_motifs = continuo_engine::generator::DEFAULT_FOLLOW_MOTIFS;
+    let mut feel = continuo_engine::generator::DEFAULT_FEEL;
     let mut variations = 1u32;
     let mut scale_lock = ScaleChoice::Off;
     let mut range = None;
@@ -140,7 +143,8 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
         match arg.as_str() {
             "--bars" => bars = Some(parse_number::<u32>("--bars", args.next())?),
             "--top-p" => top_p = parse_number("--top-p", args.next())?,
-            "--follow-motifs" => follow_motifs = eval::parse_follow(args.next())?,
+            "--follow-motifs" => follow_motifs = eval::parse_share("--follow-motifs", args.next())?,
+            "--feel" => feel = eval::parse_share("--feel", args.next())?,
             "--variations" => variations = parse_number("--variations", args.next())?,
             "--scale-lock" => {
                 let value = args.next().ok_or("--scale-lock needs a value")?;
@@ -219,6 +223,7 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
         temperature,
         top_p,
         follow_motifs,
+        feel,
         variations,
         scale_lock,
         range,
@@ -348,6 +353,7 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
         }),
         top_p: args.top_p,
         follow_motifs: args.follow_motifs,
+        feel: args.feel,
     };
     let mut generator = load_generator(args.generator)?;
     // Generate everything before writing anything: a failure leaves no partial output.

@@ -40,6 +40,29 @@ pub struct Metrics {
     pub single_pitch: Option<f64>,
     /// 1 when the last note lasts two beats or more (a phrase that lands), else 0.
     pub held_ending: Option<f64>,
+    /// Share of consecutive notes with a rest between them.
+    pub rest_rate: Option<f64>,
+    /// Median share of the time to the next onset that a note sounds (1 = legato).
+    pub articulation: Option<f64>,
+}
+
+/// Rest rate and median articulation of `notes` (sorted): see [`Metrics`].
+pub fn articulation(notes: &[Note]) -> (Option<f64>, Option<f64>) {
+    let pairs: Vec<(u32, u32)> = notes
+        .windows(2)
+        .filter(|w| w[1].start > w[0].start)
+        .map(|w| (w[0].duration, w[1].start - w[0].start))
+        .collect();
+    if pairs.is_empty() {
+        return (None, None);
+    }
+    let rests = pairs.iter().filter(|(d, gap)| d < gap).count() as f64 / pairs.len() as f64;
+    let mut ratios: Vec<f64> = pairs
+        .iter()
+        .map(|&(d, gap)| (d as f64 / gap as f64).min(1.0))
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    (Some(rests), Some(ratios[ratios.len() / 2]))
 }
 
 /// The 3-interval pitch patterns of `notes` (in order).
@@ -208,6 +231,8 @@ pub fn measure(
         largest_leap,
         single_pitch,
         held_ending,
+        rest_rate: articulation(continuation).0,
+        articulation: articulation(continuation).1,
     }
 }
 
@@ -232,6 +257,8 @@ pub fn mean(items: &[Metrics]) -> Metrics {
         largest_leap: avg(items.iter().map(|m| m.largest_leap)),
         single_pitch: avg(items.iter().map(|m| m.single_pitch)),
         held_ending: avg(items.iter().map(|m| m.held_ending)),
+        rest_rate: avg(items.iter().map(|m| m.rest_rate)),
+        articulation: avg(items.iter().map(|m| m.articulation)),
     }
 }
 

@@ -83,6 +83,8 @@ pub const MAX_VARIATIONS: u32 = 8;
 /// How strongly answers follow the player's motifs unless asked otherwise, tuned on the
 /// validation split (see the model card).
 pub const DEFAULT_FOLLOW_MOTIFS: f32 = 0.25;
+/// How much of the player's feel answers get unless asked otherwise.
+pub const DEFAULT_FEEL: f32 = 1.0;
 
 /// A contiguous stretch of played melody whose tick 0 lies on a bar line.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -147,6 +149,9 @@ pub struct GenerationRequest {
     /// How strongly the neural model takes up the player's own interval patterns, 0 (the model
     /// alone) to 1 (see `motifs.rs`); the Markov generator follows them by nature.
     pub follow_motifs: f32,
+    /// How much of the player's feel (accents, articulation) the answer gets, 0 (notation: one
+    /// velocity, legato) to 1 (see `feel.rs`; the neural model).
+    pub feel: f32,
 }
 
 /// A constraint on the pitches of a phrase: a range and optionally a scale.

@@ -3,6 +3,7 @@
 //! - [`phrase`]: notes, phrases and meters on the 12-per-beat grid.
 //! - [`generator`]: the [`Generator`](generator::Generator) interface, what a request carries
 //!   (style, generator choice, scale lock, pitch filter) and the limits of a request.
+//! - [`feel`]: the player's accents and articulation, put on an answer.
 //! - [`motifs`]: the player's interval patterns, blended into the neural model's choices.
 //! - [`neural`]: the trained melody model run with ONNX Runtime; [`markov`]: the
 //!   Continuator-style Markov generator; [`generators`]: the two together, with the fallback.
@@ -18,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod evaluation;
+pub mod feel;
 pub mod fuzzing;
 pub mod generator;
 pub mod generators;

@@ -547,6 +547,7 @@ mod tests {
             pitch_filter: None,
             top_p: crate::neural::TOP_P,
             follow_motifs: 0.0,
+            feel: 0.0,
         }
     }
 

@@ -17,6 +17,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::{DynValue, Tensor};
 
+use crate::feel::Feel;
 use crate::generator::{GenerateError, GenerationRequest, Generator, Melody, Style};
 use crate::motifs::MotifModel;
 use crate::phrase::{Note, Phrase, TimeSignature};
@@ -569,6 +570,9 @@ struct Plan {
     /// The player's last few pitches (moved by `shift`): the context the first notes' intervals
     /// are judged in.
     last_pitches: Vec<u8>,
+    /// The player's accents and articulation, and how much of them the phrase gets.
+    feel: Option<Feel>,
+    feel_amount: f32,
 }
 
 /// Log-probability weight of the motif model at Follow my motifs = 1.
@@ -823,6 +827,16 @@ impl NeuralGenerator {
             motifs: MotifModel::learn(&played_pitches[played_pitches.len().saturating_sub(64)..]),
             motif_strength: request.follow_motifs.clamp(0.0, 1.0) * MOTIF_WEIGHT,
             last_pitches: played_pitches[played_pitches.len().saturating_sub(4)..].to_vec(),
+            feel: melody.and_then(|m| {
+                let before: Vec<Note> = m
+                    .notes
+                    .iter()
+                    .filter(|n| n.start < start_tick)
+                    .copied()
+                    .collect();
+                Feel::learn(&before, ts)
+            }),
+            feel_amount: request.feel,
         })
     }
 }
@@ -999,6 +1013,14 @@ impl Decoder {
         for note in &mut self.found {
             note.pitch = (note.pitch as i16 - plan.shift).clamp(0, 127) as u8;
         }
+        if let Some(feel) = &plan.feel {
+            feel.render(
+                &mut self.found,
+                plan.start_tick,
+                plan.time_signature,
+                plan.feel_amount,
+            );
+        }
         let phrase = Phrase {
             notes: self.found,
             length_ticks: plan.length_ticks,
@@ -1049,6 +1071,7 @@ mod tests {
             pitch_filter: None,
             top_p: TOP_P,
             follow_motifs: crate::generator::DEFAULT_FOLLOW_MOTIFS,
+            feel: crate::generator::DEFAULT_FEEL,
         }
     }
 
@@ -1444,5 +1467,52 @@ mod tests {
             following > alone + 0.15,
             "motif reuse {alone:.2} alone, {following:.2} following"
         );
+    }
+
+    #[test]
+    fn the_answer_takes_the_players_accents_and_articulation() {
+        // An eighth-note riff accented on the beats (110) and soft between (70), each note
+        // sounding half its eighth: with Feel at 100 % the answer keeps both; at 0 % it is
+        // legato at one velocity.
+        let mut riff = riff(&[0, 3, 5, 7, 10, 7, 5, 3], 57);
+        for (i, note) in riff.notes.iter_mut().enumerate() {
+            note.velocity = if i % 2 == 0 { 110 } else { 70 };
+            note.duration = 3;
+        }
+        let mut neural = generator();
+        for seed in 1..=3 {
+            let felt = neural
+                .generate(
+                    std::slice::from_ref(&riff),
+                    &GenerationRequest {
+                        feel: 1.0,
+                        ..request(seed, 1.0, Style::Folk)
+                    },
+                )
+                .unwrap();
+            let mean = |on_beat: bool| {
+                let v: Vec<f64> = felt
+                    .notes
+                    .iter()
+                    .filter(|n| (n.start % 12 == 0) == on_beat)
+                    .map(|n| n.velocity as f64)
+                    .collect();
+                v.iter().sum::<f64>() / v.len().max(1) as f64
+            };
+            assert!(mean(true) > mean(false) + 20.0, "seed {seed}: accents lost");
+            let (rests, _) = crate::evaluation::articulation(&felt.notes);
+            assert!(rests.unwrap() > 0.5, "seed {seed}: the answer is legato");
+            let flat = neural
+                .generate(
+                    std::slice::from_ref(&riff),
+                    &GenerationRequest {
+                        feel: 0.0,
+                        ..request(seed, 1.0, Style::Folk)
+                    },
+                )
+                .unwrap();
+            let first = flat.notes[0].velocity;
+            assert!(flat.notes.iter().all(|n| n.velocity == first));
+        }
     }
 }

@@ -62,6 +62,8 @@ pub struct SuggestRequest {
     pub temperature: f32,
     /// Follow my motifs, 0–1.
     pub follow_motifs: f32,
+    /// Feel, 0–1.
+    pub feel: f32,
     pub generator: GeneratorChoice,
     /// How many variations to make (1–8).
     pub variations: u32,
