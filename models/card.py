@@ -86,7 +86,9 @@ interval patterns into the model's pitch choices. The strength was tuned on the 
 
 What the blend costs: a little pitch-class overlap and range, and the answer moves a little further
 from the player's register (the patterns it takes up are often sequences). Whole-bar repetition
-(copy rate) stays far below the real music's. The NLL column scores the model alone.
+(copy rate) stays far below the real music's. The NLL column scores the blend as it samples
+(the model alone: 2.690 on the test split, 2.611 on validation; at 25 %: 2.620 and 2.553; at
+50 %: 2.834 on validation): the player's own patterns make the true continuations likelier.
 """
 
 

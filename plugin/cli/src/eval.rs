@@ -214,7 +214,7 @@ fn evaluate(
             let phrase = neural
                 .generate(std::slice::from_ref(&prompt), &request)
                 .map_err(|e| e.to_string())?;
-            let score = score::neural(neural, &scored, m, args.style)?;
+            let score = score::neural(neural, &scored, m, args.style, args.follow_motifs)?;
             (phrase.notes, score.map(|s| s.nll_per_note))
         }
         Engine::Markov(markov) => {

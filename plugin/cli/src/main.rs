@@ -502,7 +502,7 @@ fn run_score(mut args: impl Iterator<Item = String>) -> Result<String, String> {
         "markov" => score::markov(melody, prompt_bars * melody.time_signature.bar_ticks()),
         "neural" => {
             let mut neural = NeuralGenerator::load().map_err(|why| why.to_string())?;
-            score::neural(&mut neural, melody, prompt_bars, style)?
+            score::neural(&mut neural, melody, prompt_bars, style, 0.0)?
         }
         other => {
             return Err(format!(

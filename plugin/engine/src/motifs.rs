@@ -10,6 +10,10 @@
 
 use std::collections::HashMap;
 
+/// Log-probability weight of the motif model at Follow my motifs = 1 (the neural generator and
+/// the blended score use the same).
+pub const BLEND_WEIGHT: f32 = 1.5;
+
 /// The longest interval context the model looks at.
 const MAX_ORDER: usize = 3;
 /// Intervals the uniform floor spreads over: −24…+24 semitones.

@@ -265,6 +265,17 @@ impl NeuralGenerator {
         })
     }
 
+    /// The logits after every token of `tokens` (one prompt run), row-major `[len, vocab]`.
+    pub fn logits(&mut self, tokens: &[u32]) -> Result<Vec<f32>, String> {
+        if tokens.len() > self.architecture.context {
+            return Err(format!(
+                "{} tokens exceed the model's context",
+                tokens.len()
+            ));
+        }
+        Ok(self.run(tokens, None)?.0)
+    }
+
     /// log p(token i | tokens before it) for i = 1..len, in one pass (teacher forcing).
     pub fn token_log_probs(&mut self, tokens: &[u32]) -> Result<Vec<f64>, String> {
         if tokens.len() > self.architecture.context {
@@ -575,9 +586,6 @@ struct Plan {
     feel_amount: f32,
 }
 
-/// Log-probability weight of the motif model at Follow my motifs = 1.
-const MOTIF_WEIGHT: f32 = 1.5;
-
 /// The limits a phrase keeps so that it continues the player's line, whatever the
 /// temperature: all in the model's (shifted) pitch space.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -825,7 +833,7 @@ impl NeuralGenerator {
             shift,
             bounds,
             motifs: MotifModel::learn(&played_pitches[played_pitches.len().saturating_sub(64)..]),
-            motif_strength: request.follow_motifs.clamp(0.0, 1.0) * MOTIF_WEIGHT,
+            motif_strength: request.follow_motifs.clamp(0.0, 1.0) * crate::motifs::BLEND_WEIGHT,
             last_pitches: played_pitches[played_pitches.len().saturating_sub(4)..].to_vec(),
             feel: melody.and_then(|m| {
                 let before: Vec<Note> = m

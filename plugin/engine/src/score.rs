@@ -115,6 +115,7 @@ pub fn neural(
     melody: &Melody,
     prompt_bars: u32,
     style: Style,
+    follow_motifs: f32,
 ) -> Result<Option<Score>, String> {
     let ts: TimeSignature = melody.time_signature;
     let style = if style == Style::Auto {
@@ -163,7 +164,11 @@ pub fn neural(
     };
     let mut window = window;
     window.truncate(context);
-    let log_probs = generator.token_log_probs(&window)?;
+    let log_probs = if follow_motifs > 0.0 {
+        blended_log_probs(generator, &window, start_in_window, follow_motifs)?
+    } else {
+        generator.token_log_probs(&window)?
+    };
     // log_probs[i - 1] is the log-probability of window[i].
     let scored = &log_probs[start_in_window.saturating_sub(1).min(log_probs.len())..];
     let total: f64 = -scored.iter().sum::<f64>();
@@ -182,6 +187,77 @@ pub fn neural(
         nll_per_note: total / scored_notes as f64,
         nll_per_token: Some(total / tokens as f64),
     }))
+}
+
+/// Teacher-forced log-probabilities of `window` under the model blended with the motif model of
+/// the prompt (`window[..start]`), as the generator samples with Follow my motifs: at every
+/// PITCH token the probability mass the model gives to pitches is shared out again in
+/// proportion to `p_model(pitch) × P_motifs(interval)^(weight × follow)`; other tokens keep
+/// the model's probabilities. With `follow` 0 this is the model's own score.
+fn blended_log_probs(
+    generator: &mut NeuralGenerator,
+    window: &[u32],
+    start: usize,
+    follow: f32,
+) -> Result<Vec<f64>, String> {
+    let v = generator.architecture().vocab_size;
+    let logits = generator.logits(window)?;
+    let pitch_of = |t: u32| {
+        (tokens::PITCH_BASE..tokens::DUR_BASE)
+            .contains(&t)
+            .then(|| (t - tokens::PITCH_BASE) as u8)
+    };
+    let prompt_pitches: Vec<u8> = window[..start]
+        .iter()
+        .filter_map(|&t| pitch_of(t))
+        .collect();
+    let motifs = crate::motifs::MotifModel::learn(&prompt_pitches);
+    let weight = (follow.clamp(0.0, 1.0) * crate::motifs::BLEND_WEIGHT) as f64;
+    let mut pitches: Vec<u8> = Vec::new();
+    let mut out = Vec::with_capacity(window.len() - 1);
+    for (i, &next) in window.iter().enumerate().skip(1) {
+        let row = &logits[(i - 1) * v..i * v];
+        let plain = log_softmax_at_row(row, next as usize);
+        let blended = match (pitch_of(next), pitches.last()) {
+            (Some(pitch), Some(&last)) if !motifs.is_empty() => {
+                let recent = &pitches[pitches.len().saturating_sub(4)..];
+                let intervals: Vec<i16> = recent
+                    .windows(2)
+                    .map(|w| w[1] as i16 - w[0] as i16)
+                    .collect();
+                // log p_model over the pitches, then the blend within them.
+                let model: Vec<f64> = (0..128u32)
+                    .map(|p| log_softmax_at_row(row, (tokens::PITCH_BASE + p) as usize))
+                    .collect();
+                let mass = log_sum_exp(&model);
+                let biased: Vec<f64> = model
+                    .iter()
+                    .enumerate()
+                    .map(|(p, lp)| {
+                        lp + weight * motifs.probability(&intervals, p as i16 - last as i16).ln()
+                    })
+                    .collect();
+                mass + biased[pitch as usize] - log_sum_exp(&biased)
+            }
+            _ => plain,
+        };
+        out.push(blended);
+        if let Some(pitch) = pitch_of(next) {
+            pitches.push(pitch);
+        }
+    }
+    Ok(out)
+}
+
+fn log_softmax_at_row(row: &[f32], index: usize) -> f64 {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    let sum: f64 = row.iter().map(|&x| (x as f64 - max).exp()).sum();
+    row[index] as f64 - max - sum.ln()
+}
+
+fn log_sum_exp(values: &[f64]) -> f64 {
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    max + values.iter().map(|v| (v - max).exp()).sum::<f64>().ln()
 }
 
 #[cfg(test)]
@@ -204,18 +280,20 @@ mod tests {
         scrambled.extend([
             71u8, 49, 80, 55, 66, 73, 50, 77, 61, 70, 58, 75, 52, 68, 63, 79,
         ]);
-        let a = neural(&mut generator, &melody(&repeated), 4, Style::Folk)
+        let a = neural(&mut generator, &melody(&repeated), 4, Style::Folk, 0.0)
             .unwrap()
             .unwrap();
-        let b = neural(&mut generator, &melody(&scrambled), 4, Style::Folk)
+        let b = neural(&mut generator, &melody(&scrambled), 4, Style::Folk, 0.0)
             .unwrap()
             .unwrap();
         assert_eq!(a.notes, 16);
         assert_eq!(a.tokens, b.tokens);
         assert!(a.nll_per_note < b.nll_per_note, "{a:?} vs {b:?}");
-        assert!(neural(&mut generator, &melody(&repeated), 99, Style::Folk)
-            .unwrap()
-            .is_none());
+        assert!(
+            neural(&mut generator, &melody(&repeated), 99, Style::Folk, 0.0)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
@@ -234,5 +312,42 @@ mod tests {
         // Never infinite: the uniform base gives every step a probability.
         assert!(b.nll_per_note.is_finite() && b.nll_per_note < 2.0 * UNIFORM_STEPS.ln());
         assert!(markov(&melody(&repeated), 0).is_none());
+    }
+
+    #[test]
+    fn the_blend_scores_repeated_motifs_as_likelier_and_nothing_at_zero() {
+        let mut generator = match NeuralGenerator::load() {
+            Ok(g) => g,
+            Err(why) => panic!("{why} (run the tests with `cargo xtask test`, which provides it)"),
+        };
+        // An unusual figure stated four times, then four times more: following the player's
+        // motifs makes the repetition likelier than the model alone finds it.
+        let figure = [60u8, 66, 61, 67, 62, 68, 63, 69];
+        let line = melody(&figure.iter().cycle().take(64).copied().collect::<Vec<_>>());
+        let alone = neural(&mut generator, &line, 8, Style::Folk, 0.0)
+            .unwrap()
+            .unwrap();
+        let all = tokens::encode(
+            &TokenMelody {
+                style: Style::Folk,
+                meters: vec![(0, line.time_signature)],
+                notes: line.notes.clone(),
+            },
+            true,
+            false,
+        )
+        .unwrap();
+        let zero = blended_log_probs(&mut generator, &all, 3, 0.0).unwrap();
+        let plain = generator.token_log_probs(&all).unwrap();
+        for (a, b) in zero.iter().zip(&plain) {
+            assert!((a - b).abs() < 1e-6, "follow 0 is the model's own score");
+        }
+        let following = neural(&mut generator, &line, 8, Style::Folk, 1.0)
+            .unwrap()
+            .unwrap();
+        assert!(
+            following.nll_per_note < alone.nll_per_note,
+            "{following:?} vs {alone:?}"
+        );
     }
 }
