@@ -11,6 +11,8 @@ fn a_corrupt_model_or_mismatched_metadata_falls_back_to_markov() {
         "run with the runtime (cargo xtask test sets CONTINUO_ORT_PATH), so that the model, not the runtime, is what fails"
     );
     let dir = std::env::temp_dir().join(format!("continuo-corrupt-model-{}", std::process::id()));
+    // Process ids come round again (under Wine, often): start from an empty folder.
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
     let real_model = std::fs::read(models.join("continuo-melody.onnx")).unwrap();

@@ -5,6 +5,8 @@
 #[test]
 fn a_corrupt_runtime_falls_back_to_markov() {
     let dir = std::env::temp_dir().join(format!("continuo-corrupt-ort-{}", std::process::id()));
+    // Process ids come round again (under Wine, often): start from an empty folder.
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let fake = dir.join("libonnxruntime.so.1.31.1");
     std::fs::write(&fake, b"\x7fELF this is not really a shared library").unwrap();

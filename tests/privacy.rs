@@ -18,6 +18,8 @@ fn the_plugin_with_its_model_leaves_the_users_cache_and_home_empty() {
         "CONTINUO_ORT_PATH must point at ONNX Runtime (cargo xtask test sets it)"
     );
     let dir = std::env::temp_dir().join(format!("continuo-privacy-{}", std::process::id()));
+    // Process ids come round again (under Wine, often): start from an empty folder.
+    let _ = std::fs::remove_dir_all(&dir);
     let (cache, home) = (dir.join("cache"), dir.join("home"));
     std::fs::create_dir_all(&cache).unwrap();
     std::fs::create_dir_all(&home).unwrap();

@@ -17,6 +17,8 @@ fn a_runtime_whose_dependencies_are_missing_falls_back_to_markov() {
     );
     let installed =
         std::env::temp_dir().join(format!("continuo-windows-novc-{}", std::process::id()));
+    // Process ids come round again (under Wine, often): start from an empty folder.
+    let _ = std::fs::remove_dir_all(&installed);
     std::fs::create_dir_all(&installed).unwrap();
     std::fs::copy(plugin_path(), installed.join("Continuo.clap")).unwrap();
     std::fs::copy(&stand_in, installed.join("onnxruntime.dll")).unwrap();

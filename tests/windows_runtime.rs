@@ -42,6 +42,8 @@ fn the_runtime_beside_the_plugin_is_found_from_any_working_directory() {
         std::env::var_os("CONTINUO_ORT_PATH").expect("cargo xtask test-windows sets it"),
     );
     let root = std::env::temp_dir().join(format!("continuo-windows-{}", std::process::id()));
+    // Process ids come round again (under Wine, often): start from an empty folder.
+    let _ = std::fs::remove_dir_all(&root);
     let (installed, elsewhere) = (root.join("CLAP"), root.join("project"));
     std::fs::create_dir_all(&installed).unwrap();
     std::fs::create_dir_all(&elsewhere).unwrap();

@@ -396,6 +396,12 @@ fn status_line(ui: &mut egui::Ui, status: &Status, host: &crate::realtime::view:
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new(generator).strong());
         ui.label(format!("· key {key}"));
+        if status.under_melody > 0 {
+            ui.label(format!(
+                "· top line continued ({} notes under it left out)",
+                status.under_melody
+            ));
+        }
         ui.label(format!(
             "· {:.1} BPM {}/{}{}",
             host.tempo,

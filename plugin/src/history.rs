@@ -51,6 +51,17 @@ impl Segment {
         }
     }
 
+    /// How many of the notes from `origin` on lie under the top line the model hears (chords,
+    /// inner voices, a note held under a higher one): left out of the prompt, so the editor says so.
+    pub fn notes_under_melody(&self, origin: f64) -> usize {
+        let played = self
+            .notes
+            .iter()
+            .filter(|n| n.beat >= origin - 1e-9)
+            .count();
+        played.saturating_sub(self.to_melody(origin).notes.len())
+    }
+
     /// The segment as a melody on the grid, with tick 0 at `origin` (a bar line).
     pub fn to_melody(&self, origin: f64) -> Melody {
         let ticks = TICKS_PER_BEAT as f64;
@@ -306,6 +317,23 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn chords_under_the_top_line_are_counted() {
+        let mut history = History::default();
+        // A C major triad with a melody note on top, then a single note.
+        for key in [48, 52, 55, 72] {
+            history.apply(&event(0, 0.0, key, 90));
+        }
+        for key in [48, 52, 55, 72] {
+            history.apply(&event(0, 1.0, key, 0));
+        }
+        history.apply(&event(0, 1.0, 74, 90));
+        history.apply(&event(0, 2.0, 74, 0));
+        let segment = history.last_segment().unwrap();
+        assert_eq!(segment.notes_under_melody(0.0), 3);
+        assert_eq!(segment.to_melody(0.0).notes.len(), 2);
     }
 
     #[test]

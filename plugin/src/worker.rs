@@ -58,6 +58,9 @@ pub struct Status {
     pub fallback: Option<String>,
     /// The key detected in the recent history at the last request.
     pub detected_key: Option<Key>,
+    /// Notes of the last request's latest stretch of playing that lay under its top line
+    /// (chords, inner voices) and were left out of what the model heard.
+    pub under_melody: usize,
     /// All variations of the last suggestion; `chosen` is the one that plays.
     pub variations: Vec<Phrase>,
     /// Which variation is current (browsed in the editor, saved with the project).
@@ -415,6 +418,14 @@ fn answer(
     status.working = false;
     status.last_generation = Some(elapsed);
     status.detected_key = detected_key;
+    status.under_melody = history
+        .segments()
+        .last()
+        .and_then(|segment| {
+            let first = segment.notes.first()?;
+            Some(segment.notes_under_melody(segment.bar_line_before(first.beat)))
+        })
+        .unwrap_or(0);
     let placement = Placement {
         anchor,
         timeline: request.timeline,

@@ -144,6 +144,21 @@ fn suggest_button_bumps_the_click_counter_the_audio_thread_watches() {
 }
 
 #[test]
+fn the_status_says_when_notes_under_the_top_line_were_left_out() {
+    let rig = rig();
+    let mut harness = harness(&rig);
+    harness.run_steps(2);
+    assert!(harness
+        .query_by_label_contains("notes under it left out")
+        .is_none());
+    rig.shared.status.lock().unwrap().under_melody = 3;
+    harness.run_steps(2);
+    assert!(harness
+        .query_by_label("· top line continued (3 notes under it left out)")
+        .is_some());
+}
+
+#[test]
 fn controls_set_their_parameters_as_host_gestures() {
     let rig = rig();
     let mut harness = harness(&rig);

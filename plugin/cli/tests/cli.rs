@@ -293,6 +293,8 @@ fn variations_are_numbered_files_and_scale_lock_holds_the_key() {
 #[test]
 fn eval_reports_per_file_and_in_aggregate_and_skips_what_it_cannot_use() {
     let dir = std::env::temp_dir().join(format!("continuo-eval-{}", std::process::id()));
+    // Process ids come round again (under Wine, often): start from an empty folder.
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(example(), dir.join("a.mid")).unwrap();
     std::fs::copy(example(), dir.join("b.MID")).unwrap();

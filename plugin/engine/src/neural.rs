@@ -1217,6 +1217,8 @@ mod tests {
     #[test]
     fn a_model_file_that_cannot_be_read_is_a_clear_reason() {
         let dir = std::env::temp_dir().join(format!("continuo-model-file-{}", std::process::id()));
+        // Process ids come round again (under Wine, often): start from an empty folder.
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let missing = NeuralGenerator::from_file(&dir.join("none.onnx"))
             .err()
