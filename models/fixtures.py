@@ -9,17 +9,10 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+from export_midi import var_len
+
 PPQ = 480
 OUT = Path(__file__).resolve().parent.parent / "assets" / "fixtures"
-
-
-def varlen(value: int) -> bytes:
-    out = [value & 0x7F]
-    value >>= 7
-    while value:
-        out.append(0x80 | (value & 0x7F))
-        value >>= 7
-    return bytes(reversed(out))
 
 
 def write(name: str, notes: list[tuple[float, float, int, int]], bpm: float = 110.0,
@@ -42,7 +35,7 @@ def write(name: str, notes: list[tuple[float, float, int, int]], bpm: float = 11
     track += b"\x00\xff\x58\x04\x04\x02\x18\x08"
     now = 0
     for tick, _, data in events:
-        track += varlen(tick - now) + data
+        track += var_len(tick - now) + data
         now = tick
     track += b"\x00\xff\x2f\x00"
     body = b"MThd" + struct.pack(">IHHH", 6, 0, 1, PPQ) + b"MTrk" + struct.pack(">I", len(track)) + track

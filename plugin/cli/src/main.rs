@@ -328,15 +328,18 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
     let prompt = bars_of(&melody, file_bars - prompt_bars, prompt_bars);
     // Everything played in those bars (chords and inner voices too), for the written file.
     let played = bars_of(&all_played, file_bars - prompt_bars, prompt_bars);
+    let detected_key = detect_key(&prompt.notes);
     let scale = match args.scale_lock {
         ScaleChoice::Off => None,
         ScaleChoice::Detected => Some(
-            continuo_engine::generators::detected_scale(&prompt.notes).ok_or_else(|| {
-                format!(
-                    "{}: the prompt has too few pitches to detect a key; give --scale-lock KEY",
-                    args.input.display()
-                )
-            })?,
+            continuo_engine::generators::detected_scale(detected_key, &prompt.notes).ok_or_else(
+                || {
+                    format!(
+                        "{}: the prompt has too few pitches to detect a key; give --scale-lock KEY",
+                        args.input.display()
+                    )
+                },
+            )?,
         ),
         ScaleChoice::Fixed(key) => Some(key.scale()),
     };
@@ -414,7 +417,7 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
             ts.numerator, ts.denominator
         );
     }
-    let detected = detect_key(&prompt.notes).map_or_else(
+    let detected = detected_key.map_or_else(
         || "too few pitches to tell".to_string(),
         |key| key.to_string(),
     );

@@ -43,6 +43,17 @@ fn cli_alone(folder: &Path) -> PathBuf {
     alone
 }
 
+/// `continuo continue INPUT --bars 2 --generator markov -o OUT`.
+fn two_markov_bars(input: &Path, out: &Path) -> std::process::Output {
+    continuo()
+        .arg("continue")
+        .arg(input)
+        .args(["--bars", "2", "--generator", "markov", "-o"])
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 /// A runtime path that does not exist, on this platform.
 fn missing_runtime() -> PathBuf {
     std::env::temp_dir().join("nonexistent").join(RUNTIME_FILE)
@@ -568,13 +579,7 @@ fn a_piano_part_is_continued_from_its_top_line_and_written_back_whole() {
     )
     .unwrap();
     let out = scratch("piano-continued.mid");
-    let result = continuo()
-        .arg("continue")
-        .arg(&piano)
-        .args(["--bars", "2", "--generator", "markov", "-o"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let result = two_markov_bars(&piano, &out);
     assert_succeeded(&result);
     let stdout = String::from_utf8_lossy(&result.stdout);
     assert!(
@@ -594,13 +599,7 @@ fn the_meter_and_tempo_at_the_end_of_the_file_govern_the_continuation() {
     let fixture =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/fixtures/meter-change.mid");
     let out = scratch("waltz.mid");
-    let result = continuo()
-        .arg("continue")
-        .arg(&fixture)
-        .args(["--bars", "2", "--generator", "markov", "-o"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let result = two_markov_bars(&fixture, &out);
     assert_succeeded(&result);
     let stdout = String::from_utf8_lossy(&result.stdout);
     assert!(

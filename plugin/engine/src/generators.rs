@@ -145,11 +145,12 @@ impl Drop for Engine {
     }
 }
 
-/// The scale "Detected key" locks to: the detected key's scale, plus every pitch class the player
-/// used in `notes` — a lock never forbids what was played (a minor line read as its relative
-/// major, a dorian sixth, a harmonic-minor leading tone). `None` when no key can be detected.
-pub fn detected_scale(notes: &[Note]) -> Option<[bool; 12]> {
-    let mut scale = detect_key(notes)?.scale();
+/// The scale "Detected key" locks to: the scale of `detected` (the key detected in `notes`), plus
+/// every pitch class the player used in `notes` — a lock never forbids what was played (a minor
+/// line read as its relative major, a dorian sixth, a harmonic-minor leading tone). `None` when
+/// no key was detected.
+pub fn detected_scale(detected: Option<Key>, notes: &[Note]) -> Option<[bool; 12]> {
+    let mut scale = detected?.scale();
     for note in notes {
         scale[(note.pitch % 12) as usize] = true;
     }
@@ -169,7 +170,7 @@ pub fn pitch_filter(
     let detected = detect_key(&recent);
     let scale = match scale_lock {
         ScaleLock::Off => None,
-        ScaleLock::Detected => detected_scale(&recent),
+        ScaleLock::Detected => detected_scale(detected, &recent),
         ScaleLock::Chosen => Some(chosen_key.scale()),
     };
     let (low, high) = (range.0.min(range.1), range.0.max(range.1));
@@ -192,7 +193,7 @@ mod tests {
             60u8, 62, 63, 65, 67, 69, 70, 71, 72, 67, 63, 60, 62, 63, 60, 60,
         ];
         let melody = Melody::evenly_spaced(&pitches, 12, 90);
-        let scale = detected_scale(&melody.notes).expect("a key");
+        let scale = detected_scale(detect_key(&melody.notes), &melody.notes).expect("a key");
         for pitch in pitches {
             assert!(
                 scale[(pitch % 12) as usize],

@@ -801,16 +801,19 @@ impl NeuralGenerator {
                 (recent.iter().sum::<u32>() / recent.len().max(1) as u32).clamp(1, 127) as u8
             })
             .unwrap_or(100);
-        // The played pitches before the phrase (moved by `shift`), oldest first.
-        let played_pitches: Vec<u8> = melody
+        // The played notes before the phrase (moved by `shift`), oldest first: the context for
+        // sliding, the motif model and the feel.
+        let before: Vec<Note> = melody
             .map(|m| {
                 m.notes
                     .iter()
                     .filter(|n| n.start < start_tick)
-                    .map(|n| n.pitch)
+                    .copied()
                     .collect()
             })
             .unwrap_or_default();
+        let played_pitches: Vec<u8> = before.iter().map(|n| n.pitch).collect();
+        let feel = Feel::learn(&before, ts);
         Ok(Plan {
             prompt: prompt_for(style)?,
             start_tick,
@@ -821,29 +824,13 @@ impl NeuralGenerator {
             time_signature: ts,
             style_token: tokens::style_token(style)
                 .map_err(|e| GenerateError::BadRequest(e.to_string()))?,
-            before: melody
-                .map(|m| {
-                    m.notes
-                        .iter()
-                        .filter(|n| n.start < start_tick)
-                        .copied()
-                        .collect()
-                })
-                .unwrap_or_default(),
+            before,
             shift,
             bounds,
             motifs: MotifModel::learn(&played_pitches[played_pitches.len().saturating_sub(64)..]),
             motif_strength: request.follow_motifs.clamp(0.0, 1.0) * crate::motifs::BLEND_WEIGHT,
             last_pitches: played_pitches[played_pitches.len().saturating_sub(4)..].to_vec(),
-            feel: melody.and_then(|m| {
-                let before: Vec<Note> = m
-                    .notes
-                    .iter()
-                    .filter(|n| n.start < start_tick)
-                    .copied()
-                    .collect();
-                Feel::learn(&before, ts)
-            }),
+            feel,
             feel_amount: request.feel,
         })
     }
