@@ -561,7 +561,8 @@ struct Plan {
     /// The phrase's length, and the tick where it ends on the prompt's grid.
     length_ticks: u32,
     phrase_end: u32,
-    /// The player's recent mean velocity, given to every generated note (the model has none).
+    /// The player's recent mean velocity, given to every generated note before Feel shapes it
+    /// (the model has none).
     velocity: u8,
     time_signature: TimeSignature,
     /// The style token the prompt was built with (Auto resolved), for re-prompting.
