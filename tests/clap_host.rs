@@ -40,18 +40,17 @@ fn played_input() -> Vec<(u64, In)> {
 /// A change the test makes to the DAW (tempo, transport) at a sample position.
 type Change<'a> = (u64, &'a dyn Fn(&mut Daw));
 
-/// Plays `input` (which triggers Suggest at `TRIGGER_AT`), lets the worker answer for
-/// `wait_ms`, releases the trigger and plays on until sample `until`, applying `changes` at
-/// their positions. Returns everything the plugin sent.
+/// Plays `input` (which triggers Suggest at `TRIGGER_AT`), lets the worker answer, releases the
+/// trigger and plays on until sample `until`, applying `changes` at their positions. Returns
+/// everything the plugin sent.
 fn play_and_answer(
     daw: &mut Daw,
     input: &[(u64, In)],
-    wait_ms: u64,
     until: u64,
     changes: &[Change],
 ) -> Vec<(u64, Out)> {
     let mut events = daw.run(TRIGGER_AT + daw.block_size as u64, input);
-    daw.wait_ms(wait_ms);
+    daw.let_worker_answer();
     let release = [(daw.position, In::Param("suggest", 0.0))];
     let mut position = daw.position;
     for (at, change) in changes {
@@ -65,7 +64,7 @@ fn play_and_answer(
 
 /// The standard session: the figure played in at `block` samples a block, Suggest, playback.
 fn session(block: u32, until: u64, changes: &[Change]) -> Vec<(u64, Out)> {
-    play_and_answer(&mut Daw::new(block), &played_input(), 300, until, changes)
+    play_and_answer(&mut Daw::new(block), &played_input(), until, changes)
 }
 
 fn phrase_events(events: &[(u64, Out)]) -> Vec<(u64, Out)> {
@@ -304,7 +303,7 @@ fn jamming_with_the_transport_stopped_keeps_time() {
     // block and runs at the host's tempo, so the phrase lands where it would while playing.
     let mut daw = Daw::new(512);
     daw.playing = false;
-    let events = play_and_answer(&mut daw, &played_input(), 300, 600_000, &[]);
+    let events = play_and_answer(&mut daw, &played_input(), 600_000, &[]);
     let at_120 = |beat: f64| (beat * 24_000.0).round() as u64;
     assert_eq!(simplify(&phrase_events(&events)), expected(at_120));
     assert_balanced(&events);
@@ -353,8 +352,8 @@ fn the_neural_model_with_scale_lock_stays_in_c_major() {
         (0, In::Param("mode", 0.0)),        // major
     ]);
     input.sort_by_key(|(at, _)| *at);
-    // The model loads in the background (debug build): give it time.
-    let events = play_and_answer(&mut Daw::new(512), &input, 5_000, 600_000, &[]);
+    // The model loads in the background (debug build): play_and_answer waits for it.
+    let events = play_and_answer(&mut Daw::new(512), &input, 600_000, &[]);
     let phrase = phrase_events(&events);
     let pitches: Vec<u8> = phrase
         .iter()
@@ -376,16 +375,32 @@ fn the_neural_model_with_scale_lock_stays_in_c_major() {
 fn a_saved_project_restores_the_history_and_the_suggestion() {
     // Session A: play the figure in and get the suggestion.
     let mut a = Daw::new(512);
-    let events_a = play_and_answer(&mut a, &played_input(), 300, 600_000, &[]);
+    let events_a = play_and_answer(&mut a, &played_input(), 600_000, &[]);
     let saved = a.save_state();
     drop(a);
     assert!(saved.len() > 100, "a real state, not an empty one");
+    // B is to make its own answer from the restored history: without A's suggestion in the
+    // state, B's saved state shows when it has answered.
+    let mut json = state_json(&saved);
+    let text = json["fields"]["session"].as_str().expect("saved session");
+    let mut session: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert!(
+        !session["segments"].as_array().unwrap().is_empty()
+            && !session["variations"].as_array().unwrap().is_empty(),
+        "A's history and suggestion are saved"
+    );
+    session["variations"] = serde_json::json!([]);
+    json["fields"]["session"] = session.to_string().into();
+    let saved = [
+        (json.to_string().len() as u64).to_le_bytes().to_vec(),
+        json.to_string().into_bytes(),
+    ]
+    .concat();
 
     // Session B: a fresh instance opens the project, plays nothing, and asks at the same moment:
     // the restored history (and the restored parameters) give the same continuation.
     let mut b = Daw::new(512);
     b.load_state(&saved).expect("load");
-    b.let_worker_answer();
     let mut events_b = b.run(TRIGGER_AT, &[]);
     events_b.extend(b.run(512, &[(b.position, In::Param("suggest", 1.0))]));
     b.let_worker_answer();
@@ -411,7 +426,7 @@ fn a_corrupted_state_never_crashes_and_the_plugin_still_answers() {
     ] {
         let _ = daw.load_state(blob); // refused or ignored, never a crash
     }
-    let events = play_and_answer(&mut daw, &played_input(), 300, 600_000, &[]);
+    let events = play_and_answer(&mut daw, &played_input(), 600_000, &[]);
     let at_120 = |beat: f64| (beat * 24_000.0).round() as u64;
     assert_eq!(simplify(&phrase_events(&events)), expected(at_120));
 }
@@ -505,7 +520,7 @@ fn every_host_profile_is_heard_exactly_and_answered_on_exact_samples() {
             input.push((0, In::Param("out-channel", 0.0)));
             input.sort_by_key(|(at, _)| *at);
         }
-        let events = play_and_answer(&mut daw, &input, 300, 600_000, &[]);
+        let events = play_and_answer(&mut daw, &input, 600_000, &[]);
         let answer: Vec<(u64, Out)> = if profile.channel_one {
             events
                 .iter()
@@ -609,7 +624,7 @@ fn a_host_loop_that_wraps_inside_a_block_ends_notes_at_the_wrap_sample() {
     // phrase starts again when the looped song reaches beat 16.
     let mut daw = Daw::new(4096);
     daw.loop_range = Some((4.0, 18.1));
-    let events = play_and_answer(&mut daw, &played_input(), 300, 800_000, &[]);
+    let events = play_and_answer(&mut daw, &played_input(), 800_000, &[]);
     let wrap = 434_400;
     let phrase = phrase_events(&events);
     let at_wrap: Vec<_> = phrase.iter().filter(|(at, _)| *at == wrap).collect();

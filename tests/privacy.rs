@@ -31,7 +31,7 @@ fn the_plugin_with_its_model_leaves_the_users_cache_and_home_empty() {
     std::env::set_var("HOME", &home);
 
     let mut daw = Daw::new(512);
-    let mut events = ask_the_model(&mut daw, 5_000);
+    let mut events = ask_the_model(&mut daw);
     daw.playing = false;
     events.extend(daw.run(512, &[]));
     assert_balanced(&events);

@@ -59,7 +59,7 @@ fn the_runtime_beside_the_plugin_is_found_from_any_working_directory() {
     std::env::set_current_dir(&elsewhere).unwrap();
 
     let mut daw = Daw::new(512);
-    ask_the_model(&mut daw, 5_000);
+    ask_the_model(&mut daw);
     let loaded = loaded_module("onnxruntime.dll").expect("ONNX Runtime was loaded");
     assert!(
         same_folder(loaded.parent().unwrap(), &installed),

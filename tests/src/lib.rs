@@ -18,6 +18,10 @@ pub const PLUGIN_ID: &CStr = c"org.continuo.continuo";
 /// The largest block the test host announces at activation (a larger `block_size` raises it).
 pub const MAX_FRAMES: u32 = 4096;
 
+/// How long [`Daw::let_worker_answer`] waits for an answer before the test fails: far beyond
+/// what loading the model and answering take even in a debug build under Wine on a busy machine.
+pub const ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 struct TestHostShared;
 
 impl SharedHandler<'_> for TestHostShared {
@@ -222,6 +226,9 @@ pub struct Daw {
     blocks: usize,
     /// Voice ids given to note-ons, per key (profiles whose note-ons carry them).
     next_note_id: u32,
+    /// The saved suggestion when Suggest was last pressed, until `let_worker_answer` sees it
+    /// replaced.
+    suggestion_at_press: Option<serde_json::Value>,
     input_ports: AudioPorts,
     output_ports: AudioPorts,
     audio_in: Vec<Vec<f32>>,
@@ -275,6 +282,7 @@ impl Daw {
             profile: HostProfile::IDEAL,
             blocks: 0,
             next_note_id: 0,
+            suggestion_at_press: None,
             input_ports: AudioPorts::with_capacity(2, 1),
             output_ports: AudioPorts::with_capacity(2, 1),
             audio_in: vec![vec![0.0; block_size.max(MAX_FRAMES) as usize]; 2],
@@ -392,6 +400,13 @@ impl Daw {
     /// Processes `samples` samples in blocks of `block_size`, sending `input` (absolute sample
     /// positions, sorted) and returning the plugin's output events with absolute positions.
     pub fn run(&mut self, samples: u64, input: &[(u64, In)]) -> Vec<(u64, Out)> {
+        let presses_suggest = input.iter().any(|(at, event)| {
+            *at >= self.position && matches!(event, In::Param("suggest", value) if *value >= 0.5)
+        });
+        if presses_suggest {
+            // What the worker's answer will replace (see `let_worker_answer`).
+            self.suggestion_at_press = Some(self.saved_suggestion());
+        }
         let end = self.position + samples;
         let mut collected = Vec::new();
         let mut next_input = input.partition_point(|(at, _)| *at < self.position);
@@ -525,10 +540,44 @@ impl Daw {
         collected
     }
 
-    /// Gives the plugin's worker thread time to answer (the test host runs faster than real
-    /// time; a real host would have played on for these milliseconds).
-    pub fn let_worker_answer(&self) {
-        self.wait_ms(300);
+    /// Waits, as long as [`ANSWER_TIMEOUT`] at most, until the plugin's worker has answered the
+    /// last Suggest (the test host runs faster than real time; a real host would have played on
+    /// meanwhile). The sign is the one a host can see: the project state the plugin would save
+    /// holds a suggestion different from the one it held when Suggest was pressed in
+    /// [`Daw::run`] (or, with no press seen, any suggestion). A fixed sleep here was too short
+    /// for a slow CI machine loading the model under Wine.
+    pub fn let_worker_answer(&mut self) {
+        let before = self.suggestion_at_press.take();
+        let started = std::time::Instant::now();
+        loop {
+            let now = self.saved_suggestion();
+            let answered = match &before {
+                Some(before) => now != *before,
+                None => now
+                    .as_array()
+                    .is_some_and(|variations| !variations.is_empty()),
+            };
+            if answered {
+                return;
+            }
+            assert!(
+                started.elapsed() < ANSWER_TIMEOUT,
+                "the worker did not answer Suggest within {ANSWER_TIMEOUT:?}"
+            );
+            self.wait_ms(5);
+        }
+    }
+
+    /// The variations of the last suggestion in the state the plugin would save now.
+    fn saved_suggestion(&mut self) -> serde_json::Value {
+        let blob = self.save_state();
+        let state: serde_json::Value =
+            serde_json::from_slice(&blob[8..]).expect("nice-plug state is JSON after its length");
+        // nice-plug stores each persisted field as a JSON string.
+        let session = state["fields"]["session"].as_str().unwrap_or("{}");
+        let session: serde_json::Value =
+            serde_json::from_str(session).expect("the saved session is JSON");
+        session["variations"].clone()
     }
 
     /// Waits longer, for the neural model (loaded in the background, in a debug build).
@@ -588,9 +637,9 @@ pub fn notes(keys: &[u8], step: u64, held: u64, velocity: f64) -> Vec<(u64, In)>
 }
 
 /// Plays a bar of eighths into `daw`, asks the neural model (Generator = Neural) for a
-/// continuation, gives it `wait_ms` to load and answer (a debug build loads the model in
-/// seconds), and plays on; returns everything the plugin sent.
-pub fn ask_the_model(daw: &mut Daw, wait_ms: u64) -> Vec<(u64, Out)> {
+/// continuation, waits for it to load and answer (a debug build loads the model in seconds), and
+/// plays on; returns everything the plugin sent.
+pub fn ask_the_model(daw: &mut Daw) -> Vec<(u64, Out)> {
     let mut input = vec![(0, In::Param("generator", 0.0))];
     input.extend(notes(
         &[60, 62, 64, 65, 67, 65, 64, 62],
@@ -601,7 +650,7 @@ pub fn ask_the_model(daw: &mut Daw, wait_ms: u64) -> Vec<(u64, Out)> {
     input.push((100_000, In::Param("suggest", 1.0)));
     input.sort_by_key(|(at, _)| *at);
     let mut events = daw.run(100_512, &input);
-    daw.wait_ms(wait_ms);
+    daw.let_worker_answer();
     events.extend(daw.run(100_000, &[(daw.position, In::Param("suggest", 0.0))]));
     events
 }
