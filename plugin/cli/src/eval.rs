@@ -4,13 +4,15 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use continuo_engine::evaluation::{self, Metrics};
+use continuo_engine::evaluation::{self, FeelMetrics, Metrics};
 use continuo_engine::generator::MAX_LENGTH_BARS;
 use continuo_engine::generator::{GenerationRequest, Generator, Melody, Style};
 use continuo_engine::key::detect_key;
 use continuo_engine::markov::MarkovGenerator;
 use continuo_engine::midi_file;
 use continuo_engine::neural::NeuralGenerator;
+use continuo_engine::performance::{self, Playing};
+use continuo_engine::phrase::Note;
 use continuo_engine::score;
 use serde::Serialize;
 
@@ -40,6 +42,11 @@ struct EvalArgs {
     feel: f32,
     limit: Option<usize>,
     json: bool,
+    /// Play every prompt with a synthetic human feel (`--played SEED`): the model hears it as
+    /// it would hear a musician, and each file is also scored from its written prompt.
+    played: Option<u64>,
+    /// With `--played`: swing the off-beat eighths too (`--swing`).
+    swing: bool,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
@@ -54,6 +61,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
     let mut json = false;
     let mut follow_motifs = continuo_engine::generator::DEFAULT_FOLLOW_MOTIFS;
     let mut feel = continuo_engine::generator::DEFAULT_FEEL;
+    let mut played = None;
+    let mut swing = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--prompt-bars" => prompt_bars = Some(parse_number::<u32>(&arg, args.next())?),
@@ -64,6 +73,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
             "--feel" => feel = parse_share("--feel", args.next())?,
             "--limit" => limit = Some(parse_number(&arg, args.next())?),
             "--json" => json = true,
+            "--played" => played = Some(parse_number(&arg, args.next())?),
+            "--swing" => swing = true,
             "--style" => {
                 let name = args.next().ok_or("--style needs a value")?;
                 style = Style::from_id(&name).ok_or_else(|| format!("unknown style '{name}'"))?;
@@ -98,6 +109,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
     if limit == Some(0) {
         return Err("--limit must be at least 1".into());
     }
+    if swing && played.is_none() {
+        return Err("--swing swings the played prompts: use it with --played SEED".into());
+    }
     Ok(EvalArgs {
         dir: dir.ok_or("a folder of .mid files is required")?,
         prompt_bars,
@@ -110,6 +124,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
         feel,
         limit,
         json,
+        played,
+        swing,
     })
 }
 
@@ -132,7 +148,20 @@ struct FileResult {
     continuation: Metrics,
     /// The same metrics of the true continuation: the reference the generators aim at.
     truth: Metrics,
+    /// How the continuation, the prompt (as played) and the truth are played.
+    feel: [FeelMetrics; 3],
+    /// With `--played`: the NLL of the true next bars after the written prompt, and the styles
+    /// Auto chose for the played and the written prompt (neural only).
+    written: Option<Written>,
     milliseconds: f64,
+}
+
+/// A played prompt's written original, scored for comparison.
+#[derive(Debug, Serialize, Clone, Copy)]
+struct Written {
+    nll_per_note: Option<f64>,
+    style_played: &'static str,
+    style_written: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -152,6 +181,14 @@ struct Report {
     nll_per_note: Option<f64>,
     aggregate: Metrics,
     truth: Metrics,
+    /// Mean feel of the continuations, the prompts and the true continuations.
+    feel: [FeelMetrics; 3],
+    /// With `--played`: the seed and whether it swung.
+    played: Option<(u64, bool)>,
+    /// With `--played` (neural): mean NLL after the written prompts, over the same files.
+    written_nll_per_note: Option<f64>,
+    /// With `--played` (neural): files where Auto chose the same style for both prompts.
+    same_auto_style: Option<usize>,
     seconds: f64,
     files: Vec<FileResult>,
     skipped: Vec<Skipped>,
@@ -181,21 +218,46 @@ fn midi_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-/// Continues and measures one melody.
+/// What one file's continuation scored.
+struct Outcome {
+    nll: Option<f64>,
+    continuation: Metrics,
+    truth: Metrics,
+    feel: [FeelMetrics; 3],
+    written: Option<Written>,
+}
+
+/// Continues and measures one melody (`tempo` in BPM, for a synthetic player's timing).
 fn evaluate(
     engine: &mut Engine,
     args: &EvalArgs,
     melody: &Melody,
+    tempo: f64,
     index: usize,
-) -> Result<(Option<f64>, Metrics, Metrics), String> {
+) -> Result<Outcome, String> {
     let ts = melody.time_signature;
     let bar = ts.bar_ticks();
     let (m, n) = (args.prompt_bars, args.bars);
-    let prompt = bars_of(melody, 0, m);
+    let written_prompt = bars_of(melody, 0, m);
     let truth = bars_of(melody, m, n);
-    if prompt.notes.is_empty() {
+    if written_prompt.notes.is_empty() {
         return Err(format!("no notes in the first {m} bars"));
     }
+    let prompt = match args.played {
+        Some(seed) => Melody {
+            notes: performance::perform(
+                &written_prompt.notes,
+                ts,
+                tempo,
+                Playing {
+                    swing: args.swing,
+                    ..Playing::human(seed.wrapping_add(index as u64))
+                },
+            ),
+            time_signature: ts,
+        },
+        None => written_prompt.clone(),
+    };
     let request = GenerationRequest {
         length_bars: n,
         time_signature: ts,
@@ -208,20 +270,55 @@ fn evaluate(
         follow_motifs: args.follow_motifs,
         feel: args.feel,
     };
-    let scored = bars_of(melody, 0, m + n);
+    // The prompt as heard, then the true continuation.
+    let with_truth = |prompt: &Melody| Melody {
+        notes: prompt
+            .notes
+            .iter()
+            .copied()
+            .chain(truth.notes.iter().map(|note| Note {
+                start: note.start + m * bar,
+                ..*note
+            }))
+            .collect(),
+        time_signature: ts,
+    };
+    let mut written = None;
     let (continuation, nll) = match engine {
         Engine::Neural(neural) => {
             let phrase = neural
                 .generate(std::slice::from_ref(&prompt), &request)
                 .map_err(|e| e.to_string())?;
-            let score = score::neural(neural, &scored, m, args.style, args.follow_motifs)?;
-            (phrase.notes, score.map(|s| s.nll_per_note))
+            let nll = |neural: &mut NeuralGenerator, prompt: &Melody| {
+                score::neural(
+                    neural,
+                    &with_truth(prompt),
+                    m,
+                    args.style,
+                    args.follow_motifs,
+                )
+                .map(|s| s.map(|s| s.nll_per_note))
+            };
+            if args.played.is_some() {
+                let auto = |neural: &mut NeuralGenerator, prompt: &Melody| {
+                    neural
+                        .auto_style(std::slice::from_ref(prompt), m * bar, ts)
+                        .map(|style| style.id())
+                        .map_err(|e| e.to_string())
+                };
+                written = Some(Written {
+                    nll_per_note: nll(neural, &written_prompt)?,
+                    style_played: auto(neural, &prompt)?,
+                    style_written: auto(neural, &written_prompt)?,
+                });
+            }
+            (phrase.notes, nll(neural, &prompt)?)
         }
         Engine::Markov(markov) => {
             let phrase = markov
                 .generate(std::slice::from_ref(&prompt), &request)
                 .map_err(|e| e.to_string())?;
-            let score = score::markov(&scored, m * bar);
+            let score = score::markov(&with_truth(&prompt), m * bar);
             (phrase.notes, score.map(|s| s.nll_per_note))
         }
         Engine::Repeat => (evaluation::repeat_last_bar(&prompt.notes, ts, m, n), None),
@@ -229,7 +326,18 @@ fn evaluate(
     let key = detect_key(&prompt.notes);
     let measured = evaluation::measure(&prompt.notes, m, &continuation, &truth.notes, ts, n, key);
     let reference = evaluation::measure(&prompt.notes, m, &truth.notes, &truth.notes, ts, n, key);
-    Ok((nll, measured, reference))
+    let feel = [
+        evaluation::feel(&continuation, &prompt.notes, ts),
+        evaluation::feel(&prompt.notes, &prompt.notes, ts),
+        evaluation::feel(&truth.notes, &prompt.notes, ts),
+    ];
+    Ok(Outcome {
+        nll,
+        continuation: measured,
+        truth: reference,
+        feel,
+        written,
+    })
 }
 
 /// Runs `continuo eval`; returns the report to print.
@@ -261,15 +369,17 @@ pub fn run(args: impl Iterator<Item = String>) -> Result<String, String> {
                     return Err(format!("{} bars, fewer than {needed}", imported.bars()));
                 }
                 let t = Instant::now();
-                evaluate(&mut engine, &args, &imported.melody, index)
+                evaluate(&mut engine, &args, &imported.melody, imported.tempo, index)
                     .map(|r| (r, t.elapsed().as_secs_f64() * 1e3))
             });
         match outcome {
-            Ok(((nll, continuation, truth), milliseconds)) => results.push(FileResult {
+            Ok((outcome, milliseconds)) => results.push(FileResult {
                 file,
-                nll_per_note: nll,
-                continuation,
-                truth,
+                nll_per_note: outcome.nll,
+                continuation: outcome.continuation,
+                truth: outcome.truth,
+                feel: outcome.feel,
+                written: outcome.written,
                 milliseconds,
             }),
             Err(reason) => skipped.push(Skipped { file, reason }),
@@ -286,6 +396,11 @@ pub fn run(args: impl Iterator<Item = String>) -> Result<String, String> {
     let nlls: Vec<f64> = results.iter().filter_map(|r| r.nll_per_note).collect();
     let continuation: Vec<Metrics> = results.iter().map(|r| r.continuation).collect();
     let truth: Vec<Metrics> = results.iter().map(|r| r.truth).collect();
+    let feel: [FeelMetrics; 3] = std::array::from_fn(|k| {
+        evaluation::mean_feel(&results.iter().map(|r| r.feel[k]).collect::<Vec<_>>())
+    });
+    let written: Vec<Written> = results.iter().filter_map(|r| r.written).collect();
+    let written_nlls: Vec<f64> = written.iter().filter_map(|w| w.nll_per_note).collect();
     let report = Report {
         generator: args.generator,
         prompt_bars: args.prompt_bars,
@@ -296,6 +411,16 @@ pub fn run(args: impl Iterator<Item = String>) -> Result<String, String> {
         nll_per_note: (!nlls.is_empty()).then(|| nlls.iter().sum::<f64>() / nlls.len() as f64),
         aggregate: evaluation::mean(&continuation),
         truth: evaluation::mean(&truth),
+        feel,
+        played: args.played.map(|seed| (seed, args.swing)),
+        written_nll_per_note: (!written_nlls.is_empty())
+            .then(|| written_nlls.iter().sum::<f64>() / written_nlls.len() as f64),
+        same_auto_style: (!written.is_empty()).then(|| {
+            written
+                .iter()
+                .filter(|w| w.style_played == w.style_written)
+                .count()
+        }),
         seconds: started.elapsed().as_secs_f64(),
         files: results,
         skipped,
@@ -353,6 +478,41 @@ fn markdown(report: &Report) -> String {
     }
     out.push_str(&row("**mean**", report.nll_per_note, &report.aggregate));
     out.push_str(&row("*true continuation*", None, &report.truth));
+    out.push_str(
+        "\n| how it is played (mean) | velocity spread | accent correlation with the prompt | swing ratio | syncopation | rest rate | articulation |\n|---|---|---|---|---|---|---|\n",
+    );
+    for (name, feel) in ["continuation", "prompt (as heard)", "true continuation"]
+        .iter()
+        .zip(&report.feel)
+    {
+        out.push_str(&format!(
+            "| {name} | {} | {} | {} | {} | {} | {} |\n",
+            cell(feel.velocity_spread, 1),
+            cell(feel.accent_correlation, 2),
+            cell(feel.swing_ratio, 2),
+            cell(feel.syncopation, 3),
+            cell(feel.rest_rate, 3),
+            cell(feel.articulation, 2),
+        ));
+    }
+    if let Some((seed, swing)) = report.played {
+        out.push_str(&format!(
+            "\nPrompts played by a synthetic player (seed {seed}: ±15 ms timing, notes sounding 55–90 % of their length, accents{}).\n",
+            if swing { ", swung eighths" } else { "" }
+        ));
+        if let (Some(played), Some(written)) = (report.nll_per_note, report.written_nll_per_note) {
+            out.push_str(&format!(
+                "NLL/note of the true continuation after the played prompts {played:.3}, after the written ones {written:.3} ({:+.1} %).\n",
+                (played / written - 1.0) * 100.0
+            ));
+        }
+        if let Some(same) = report.same_auto_style {
+            out.push_str(&format!(
+                "Auto chose the same style for the played and the written prompt in {same} of {} files.\n",
+                report.files_evaluated
+            ));
+        }
+    }
     for skipped in &report.skipped {
         out.push_str(&format!("\nskipped {}: {}", skipped.file, skipped.reason));
     }

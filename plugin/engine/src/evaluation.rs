@@ -46,6 +46,119 @@ pub struct Metrics {
     pub articulation: Option<f64>,
 }
 
+/// How notes are played rather than which: dynamics, accents, swing, syncopation, rests and
+/// articulation. Measured on an answer, on its prompt and on the true continuation, so that an
+/// answer can be compared with the player who prompted it.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct FeelMetrics {
+    /// Standard deviation of the velocities (0 = every note at one velocity).
+    pub velocity_spread: Option<f64>,
+    /// Correlation, over the sixteenths of the bar where both play, of the mean velocity there
+    /// in these notes and in the prompt (1 = the prompt's accents).
+    pub accent_correlation: Option<f64>,
+    /// Mean ratio of the two eighths of a beat, over off-beat eighths (1 = straight, 2 = the
+    /// triplet swing of jazz).
+    pub swing_ratio: Option<f64>,
+    /// Share of notes that start off the beat and are held across the next beat.
+    pub syncopation: Option<f64>,
+    /// Share of consecutive notes with a rest between them.
+    pub rest_rate: Option<f64>,
+    /// Median share of the time to the next onset that a note sounds (1 = legato).
+    pub articulation: Option<f64>,
+}
+
+/// Mean velocity per sixteenth of the bar (`None` where no note starts).
+fn accents(notes: &[Note], ts: TimeSignature) -> Vec<Option<f64>> {
+    let bar = ts.bar_ticks().max(1);
+    let mut sums = vec![(0.0, 0usize); bar.div_ceil(3) as usize];
+    for note in notes {
+        let slot = &mut sums[((note.start % bar) / 3) as usize];
+        slot.0 += note.velocity as f64;
+        slot.1 += 1;
+    }
+    sums.into_iter()
+        .map(|(sum, count)| (count > 0).then(|| sum / count as f64))
+        .collect()
+}
+
+/// Pearson correlation of paired values (`None` with fewer than three pairs or no variation).
+fn correlation(pairs: &[(f64, f64)]) -> Option<f64> {
+    if pairs.len() < 3 {
+        return None;
+    }
+    let n = pairs.len() as f64;
+    let (mx, my) = (
+        pairs.iter().map(|p| p.0).sum::<f64>() / n,
+        pairs.iter().map(|p| p.1).sum::<f64>() / n,
+    );
+    let cov: f64 = pairs.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+    let vx: f64 = pairs.iter().map(|(x, _)| (x - mx).powi(2)).sum();
+    let vy: f64 = pairs.iter().map(|(_, y)| (y - my).powi(2)).sum();
+    (vx > 1e-9 && vy > 1e-9).then(|| cov / (vx * vy).sqrt())
+}
+
+/// The feel of `notes` (sorted, tick 0 on a bar line), compared with `prompt` for accents.
+pub fn feel(notes: &[Note], prompt: &[Note], ts: TimeSignature) -> FeelMetrics {
+    let beat = crate::phrase::TICKS_PER_BEAT;
+    let velocity_spread = (notes.len() >= 2).then(|| {
+        let n = notes.len() as f64;
+        let mean = notes.iter().map(|x| x.velocity as f64).sum::<f64>() / n;
+        (notes
+            .iter()
+            .map(|x| (x.velocity as f64 - mean).powi(2))
+            .sum::<f64>()
+            / n)
+            .sqrt()
+    });
+    let pairs: Vec<(f64, f64)> = accents(notes, ts)
+        .into_iter()
+        .zip(accents(prompt, ts))
+        .filter_map(|(a, b)| a.zip(b))
+        .collect();
+    // Off-beat eighths: a note in the second half of a beat, at most a triplet late, after a
+    // note on that beat.
+    let ratios: Vec<f64> = notes
+        .windows(2)
+        .filter(|w| w[0].start % beat == 0 && w[1].start / beat == w[0].start / beat)
+        .map(|w| w[1].start % beat)
+        .filter(|p| (beat / 2..=beat * 2 / 3).contains(p))
+        .map(|p| p as f64 / (beat - p) as f64)
+        .collect();
+    let syncopated = notes
+        .iter()
+        .filter(|n| n.start % beat != 0 && n.end() > (n.start / beat + 1) * beat)
+        .count();
+    let (rest_rate, articulation) = articulation(notes);
+    FeelMetrics {
+        velocity_spread,
+        accent_correlation: correlation(&pairs),
+        swing_ratio: (!ratios.is_empty()).then(|| ratios.iter().sum::<f64>() / ratios.len() as f64),
+        syncopation: (!notes.is_empty()).then(|| syncopated as f64 / notes.len() as f64),
+        rest_rate,
+        articulation,
+    }
+}
+
+/// The mean of each feel metric over the items where it is defined.
+pub fn mean_feel(items: &[FeelMetrics]) -> FeelMetrics {
+    FeelMetrics {
+        velocity_spread: average(items.iter().map(|m| m.velocity_spread)),
+        accent_correlation: average(items.iter().map(|m| m.accent_correlation)),
+        swing_ratio: average(items.iter().map(|m| m.swing_ratio)),
+        syncopation: average(items.iter().map(|m| m.syncopation)),
+        rest_rate: average(items.iter().map(|m| m.rest_rate)),
+        articulation: average(items.iter().map(|m| m.articulation)),
+    }
+}
+
+/// The mean of the values that are defined.
+fn average(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+    let (sum, count) = values
+        .flatten()
+        .fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
+    (count > 0).then(|| sum / count as f64)
+}
+
 /// Rest rate and median articulation of `notes` (sorted): see [`Metrics`].
 pub fn articulation(notes: &[Note]) -> (Option<f64>, Option<f64>) {
     let pairs: Vec<(u32, u32)> = notes
@@ -238,27 +351,21 @@ pub fn measure(
 
 /// The mean of each metric over the items where it is defined.
 pub fn mean(items: &[Metrics]) -> Metrics {
-    fn avg(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
-        let (sum, count) = values
-            .flatten()
-            .fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
-        (count > 0).then(|| sum / count as f64)
-    }
     Metrics {
         notes: items.iter().map(|m| m.notes).sum::<usize>() / items.len().max(1),
-        in_key_rate: avg(items.iter().map(|m| m.in_key_rate)),
-        pitch_class_overlap: avg(items.iter().map(|m| m.pitch_class_overlap)),
-        density_ratio: avg(items.iter().map(|m| m.density_ratio)),
-        groove_consistency: avg(items.iter().map(|m| m.groove_consistency)),
-        pitch_range: avg(items.iter().map(|m| m.pitch_range)),
-        copy_rate: avg(items.iter().map(|m| m.copy_rate)),
-        motif_reuse: avg(items.iter().map(|m| m.motif_reuse)),
-        register_drift: avg(items.iter().map(|m| m.register_drift)),
-        largest_leap: avg(items.iter().map(|m| m.largest_leap)),
-        single_pitch: avg(items.iter().map(|m| m.single_pitch)),
-        held_ending: avg(items.iter().map(|m| m.held_ending)),
-        rest_rate: avg(items.iter().map(|m| m.rest_rate)),
-        articulation: avg(items.iter().map(|m| m.articulation)),
+        in_key_rate: average(items.iter().map(|m| m.in_key_rate)),
+        pitch_class_overlap: average(items.iter().map(|m| m.pitch_class_overlap)),
+        density_ratio: average(items.iter().map(|m| m.density_ratio)),
+        groove_consistency: average(items.iter().map(|m| m.groove_consistency)),
+        pitch_range: average(items.iter().map(|m| m.pitch_range)),
+        copy_rate: average(items.iter().map(|m| m.copy_rate)),
+        motif_reuse: average(items.iter().map(|m| m.motif_reuse)),
+        register_drift: average(items.iter().map(|m| m.register_drift)),
+        largest_leap: average(items.iter().map(|m| m.largest_leap)),
+        single_pitch: average(items.iter().map(|m| m.single_pitch)),
+        held_ending: average(items.iter().map(|m| m.held_ending)),
+        rest_rate: average(items.iter().map(|m| m.rest_rate)),
+        articulation: average(items.iter().map(|m| m.articulation)),
     }
 }
 
@@ -356,6 +463,35 @@ mod tests {
         let m = mean(&[empty, full]);
         assert_eq!(m.in_key_rate, Some(0.5));
         assert_eq!(m.notes, 2);
+    }
+
+    #[test]
+    fn feel_metrics_hear_accents_swing_syncopation_and_rests() {
+        let ts = TimeSignature::default();
+        let v = |start: u32, duration: u32, velocity: u8| Note::new(start, duration, 60, velocity);
+        // Swung eighths (8 + 4 ticks), loud on the beat, soft off it, detached.
+        let swung: Vec<Note> = (0..8)
+            .flat_map(|b| [v(b * 12, 6, 110), v(b * 12 + 8, 3, 60)])
+            .collect();
+        let m = feel(&swung, &swung, ts);
+        assert_eq!(m.swing_ratio, Some(2.0));
+        assert_eq!(m.accent_correlation, Some(1.0));
+        assert_eq!(m.velocity_spread, Some(25.0));
+        assert_eq!(m.syncopation, Some(0.0));
+        assert_eq!(m.rest_rate, Some(1.0));
+        // Straight, flat and legato, with a note from the off-beat held across the beat.
+        let flat = vec![v(0, 6, 90), v(6, 12, 90), v(18, 6, 90), v(24, 24, 90)];
+        let m = feel(&flat, &swung, ts);
+        assert_eq!(m.swing_ratio, Some(1.0));
+        assert_eq!(m.velocity_spread, Some(0.0));
+        assert_eq!(m.accent_correlation, None, "no variation to correlate");
+        assert_eq!(m.syncopation, Some(0.25));
+        assert_eq!(m.rest_rate, Some(0.0));
+        // Accents the other way round correlate negatively.
+        let inverted: Vec<Note> = (0..8)
+            .flat_map(|b| [v(b * 12, 6, 60 + (b % 2) as u8), v(b * 12 + 8, 3, 110)])
+            .collect();
+        assert!(feel(&inverted, &swung, ts).accent_correlation.unwrap() < -0.9);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! - [`phrase`]: notes, phrases and meters on the 12-per-beat grid.
 //! - [`generator`]: the [`Generator`](generator::Generator) interface, what a request carries
 //!   (style, generator choice, scale lock, pitch filter) and the limits of a request.
-//! - [`feel`]: the player's accents and articulation, put on an answer.
+//! - [`feel`]: the player's accents and articulation, put on an answer; [`notation`]: played
+//!   notes written down as the model learnt music; [`performance`]: a synthetic player, to
+//!   test both.
 //! - [`motifs`]: the player's interval patterns, blended into the neural model's choices.
 //! - [`neural`]: the trained melody model run with ONNX Runtime; [`markov`]: the
 //!   Continuator-style Markov generator; [`generators`]: the two together, with the fallback.
@@ -28,6 +30,8 @@ pub mod markov;
 pub mod midi_file;
 pub mod motifs;
 pub mod neural;
+pub mod notation;
+pub mod performance;
 pub mod phrase;
 pub mod pianoroll;
 pub mod runtime;

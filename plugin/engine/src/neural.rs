@@ -20,6 +20,7 @@ use ort::value::{DynValue, Tensor};
 use crate::feel::Feel;
 use crate::generator::{GenerateError, GenerationRequest, Generator, Melody, Style};
 use crate::motifs::MotifModel;
+use crate::notation;
 use crate::phrase::{Note, Phrase, TimeSignature};
 use crate::runtime::environment;
 use crate::tokens::{self, Token};
@@ -306,53 +307,6 @@ fn log_softmax_at(row: &[f32], index: usize) -> f64 {
     row[index] as f64 - max - sum.ln()
 }
 
-/// Reads played notes the way they would be written down, as the model learnt them from
-/// notation: onsets and ends snap to the nearer of the sixteenth and eighth-triplet grids, and a
-/// note followed by a gap shorter than an eighth, or shorter than half the distance to the next
-/// onset (detached or staccato playing, not a written rest), is held to the next onset.
-pub fn notate(notes: &[Note]) -> Vec<Note> {
-    let snap = |tick: u32| {
-        let sixteenth = (tick + 1) / 3 * 3;
-        let triplet = (tick + 2) / 4 * 4;
-        if tick.abs_diff(triplet) < tick.abs_diff(sixteenth) {
-            triplet
-        } else {
-            sixteenth
-        }
-    };
-    let mut out: Vec<Note> = Vec::with_capacity(notes.len());
-    for note in notes {
-        let start = snap(note.start);
-        let end = snap(note.end()).max(start + 1);
-        match out.last_mut() {
-            // Two notes snapped onto one onset: the higher one stays (the top voice).
-            Some(last) if last.start == start => {
-                if note.pitch > last.pitch {
-                    *last = Note {
-                        start,
-                        duration: end - start,
-                        ..*note
-                    };
-                }
-            }
-            _ => out.push(Note {
-                start,
-                duration: end - start,
-                ..*note
-            }),
-        }
-    }
-    for i in 0..out.len().saturating_sub(1) {
-        let next = out[i + 1].start;
-        let ioi = next - out[i].start;
-        let gap = next.saturating_sub(out[i].end());
-        if out[i].end() > next || gap < 6 || gap * 2 < ioi {
-            out[i].duration = ioi;
-        }
-    }
-    out
-}
-
 /// The prompt for a continuation starting at `start_tick` of `melody` (whose tick 0 is a bar
 /// line): `STYLE TS BAR …` from the earliest bar that fits in `max_tokens`, through the notes of
 /// the start bar that come before the start. An empty history starts a piece: `BOS STYLE TS BAR`.
@@ -366,7 +320,9 @@ pub fn build_prompt(
     let ts_token = tokens::time_signature_token(time_signature)?;
     let bar_ticks = time_signature.bar_ticks();
     let start_bar = start_tick / bar_ticks;
-    let notated = melody.map(|m| notate(&m.notes)).unwrap_or_default();
+    let notated = melody
+        .map(|m| notation::notate(&m.notes, m.time_signature))
+        .unwrap_or_default();
     let notes: Vec<&Note> = notated.iter().filter(|n| n.start < start_tick).collect();
     if notes.is_empty() {
         let mut prompt = vec![tokens::BOS, style_token, ts_token];
@@ -717,6 +673,31 @@ impl NeuralGenerator {
             }
         }
         Ok(sampled)
+    }
+
+    /// The style Auto chooses for continuing the last melody of `history` from `start_tick`
+    /// (the style under which the prompt is most likely).
+    pub fn auto_style(
+        &mut self,
+        history: &[Melody],
+        start_tick: u32,
+        time_signature: TimeSignature,
+    ) -> Result<Style, GenerateError> {
+        let request = GenerationRequest {
+            length_bars: 1,
+            time_signature,
+            style: Style::Auto,
+            temperature: 1.0,
+            seed: 0,
+            start_tick,
+            pitch_filter: None,
+            top_p: TOP_P,
+            follow_motifs: 0.0,
+            feel: 0.0,
+        };
+        self.plan(history, &request)?;
+        self.chosen_style
+            .ok_or_else(|| GenerateError::Backend("no style chosen".into()))
     }
 
     fn plan(
@@ -1112,58 +1093,6 @@ mod tests {
         let empty =
             build_prompt(None, tokens::STYLE_BASE, TimeSignature::default(), 0, 400).unwrap();
         assert_eq!(empty[0], tokens::BOS);
-    }
-
-    #[test]
-    fn played_notes_are_read_as_notation() {
-        let played = [
-            Note {
-                start: 1,
-                duration: 10,
-                pitch: 60,
-                velocity: 80,
-            }, // slightly late, detached
-            Note {
-                start: 11,
-                duration: 5,
-                pitch: 62,
-                velocity: 80,
-            }, // early
-            Note {
-                start: 17,
-                duration: 2,
-                pitch: 64,
-                velocity: 80,
-            }, // staccato
-            Note {
-                start: 25,
-                duration: 3,
-                pitch: 65,
-                velocity: 80,
-            }, // near a triplet line (24)
-            Note {
-                start: 40,
-                duration: 20,
-                pitch: 67,
-                velocity: 80,
-            }, // followed by a rest
-            Note {
-                start: 72,
-                duration: 12,
-                pitch: 69,
-                velocity: 80,
-            },
-        ];
-        let written: Vec<(u32, u32)> = notate(&played)
-            .iter()
-            .map(|n| (n.start, n.duration))
-            .collect();
-        // Legato where the gaps are playing style, a triplet-grid onset kept, a real rest kept
-        // (the eighth rest after the triplet note), a long note held over a short gap.
-        assert_eq!(
-            written,
-            vec![(0, 12), (12, 6), (18, 6), (24, 4), (40, 32), (72, 12)]
-        );
     }
 
     #[test]

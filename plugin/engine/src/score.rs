@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use crate::generator::{Melody, Style};
 use crate::neural::NeuralGenerator;
+use crate::notation;
 use crate::phrase::{Note, TimeSignature};
 use crate::tokens::{self, TokenMelody};
 
@@ -109,7 +110,8 @@ pub fn markov(melody: &Melody, prompt_ticks: u32) -> Option<Score> {
 }
 
 /// Scores the bars from `prompt_bars` on with the neural model, in one pass of at most the
-/// model's context (the earliest bars of the prompt are dropped to fit).
+/// model's context (the earliest bars of the prompt are dropped to fit). The prompt is read as
+/// notation first, as the generator reads it ([`notation::notate`]).
 pub fn neural(
     generator: &mut NeuralGenerator,
     melody: &Melody,
@@ -123,17 +125,31 @@ pub fn neural(
     } else {
         style
     };
+    // The prompt as the generator hears it: read as notation and cut at the boundary; the
+    // continuation as written.
+    let boundary = prompt_bars * ts.bar_ticks();
+    let prompt: Vec<Note> = melody
+        .notes
+        .iter()
+        .filter(|n| n.start < boundary)
+        .copied()
+        .collect();
+    let notes = notation::notate(&prompt, ts)
+        .into_iter()
+        .map(|n| Note {
+            duration: n.duration.min(boundary - n.start),
+            ..n
+        })
+        .chain(melody.notes.iter().filter(|n| n.start >= boundary).copied())
+        .map(|n| Note {
+            duration: n.duration.clamp(1, tokens::MAX_DURATION),
+            ..n
+        })
+        .collect();
     let token_melody = TokenMelody {
         style,
         meters: vec![(0, ts)],
-        notes: melody
-            .notes
-            .iter()
-            .map(|n| Note {
-                duration: n.duration.clamp(1, tokens::MAX_DURATION),
-                ..*n
-            })
-            .collect(),
+        notes,
     };
     let all = tokens::encode(&token_melody, true, false).map_err(|e| e.to_string())?;
     // Index of the BAR token that opens bar `prompt_bars`.
