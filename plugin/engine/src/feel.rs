@@ -1,67 +1,131 @@
 //! The player's feel, learnt from what they played and put on an answer: accents by position in
-//! the bar, and articulation (how much of the time to the next note a note sounds).
+//! the bar, the dynamic contour, swing, and articulation (how much of the time to the next note
+//! a note sounds).
 //!
 //! The model writes notation: every note on the grid, held to the next onset, at one velocity.
 //! A [`Feel`] learnt from the prompt gives each answer note the player's mean velocity at that
-//! position in the bar (on a sixteenth-note grid) around the player's recent level, and shortens
-//! notes to the player's typical share of the gap to the next onset, leaving the rests a
-//! detached or staccato player leaves. `amount` blends from the notation (0) to the player (1).
+//! position in the bar (on a sixteenth-note grid) around the player's level where they stopped
+//! (a crescendo goes on growing a little, within the loudness they played), delays the second
+//! eighth of each beat of two eighths as far as the player swung theirs, and shortens notes to
+//! the player's typical share of the gap to the next onset, leaving the rests a detached or
+//! staccato player leaves. `amount` blends from the notation (0) to the player (1).
+//!
+//! Timing finer than the grid (a twelfth of a beat) is not learnt: notes are on Continuo's grid.
 
-use crate::phrase::{Note, TimeSignature};
+use crate::notation::eighth_pairs;
+use crate::phrase::{Note, TimeSignature, TICKS_PER_BEAT};
 
 /// Positions in a bar are counted in sixteenths (3 ticks).
 const SLOT_TICKS: u32 = 3;
+/// How many of the latest notes the dynamic level and its trend are learnt from.
+const RECENT_NOTES: usize = 16;
+/// How much of the player's crescendo or diminuendo the answer continues (per tick, relative to
+/// the player's rate): it leans the same way, more gently.
+const CONTOUR_CONTINUATION: f64 = 0.5;
 
-/// What the player's playing says about velocity and articulation.
+/// What the player's playing says about dynamics, swing and articulation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Feel {
-    /// Mean velocity per sixteenth of the bar, where the player played there.
+    /// How much louder or softer than their dynamic line the player plays on each sixteenth of
+    /// the bar (velocity; `None` where they did not play).
     accents: Vec<Option<f64>>,
-    /// The player's recent mean velocity (the level the accents sit around).
+    /// The player's level where they stopped: the end of the line fitted through the velocities
+    /// of their latest notes, accents taken out (the level the accents sit around).
     level: f64,
-    /// Median share of the time to the next onset that a note sounds (1 = legato).
+    /// That line's slope, in velocity per tick (positive in a crescendo).
+    trend: f64,
+    /// The softest and loudest velocity the player played: a continued contour stays inside.
+    loudness: (f64, f64),
+    /// Where the player puts the second eighth of a beat of two eighths, in ticks after the
+    /// beat (6 = straight, 8 = triplet swing); `None` when they played no such beats.
+    swing: Option<f64>,
+    /// Median share of the time to the next onset that a note sounds (1 = legato), per
+    /// sixteenth of the bar where the player played, and over all notes (for the others).
+    articulations: Vec<Option<f64>>,
     articulation: f64,
 }
 
 impl Feel {
-    /// Learns the feel of `notes` (sorted, on the prompt's grid, tick 0 on a bar line). `None`
-    /// with fewer than two notes.
+    /// Learns the feel of `notes` (as played: sorted, on the prompt's grid, tick 0 on a bar
+    /// line). `None` with fewer than two notes.
     pub fn learn(notes: &[Note], time_signature: TimeSignature) -> Option<Feel> {
-        if notes.len() < 2 {
+        if notes.len() < 2 || notes.last()?.start == notes[0].start {
             return None;
         }
         let bar = time_signature.bar_ticks().max(1);
         let slots = bar.div_ceil(SLOT_TICKS) as usize;
-        let mut sums = vec![(0.0, 0usize); slots];
-        for note in notes {
-            let slot = ((note.start % bar) / SLOT_TICKS) as usize;
-            sums[slot].0 += note.velocity as f64;
-            sums[slot].1 += 1;
+        let slot_of = |note: &Note| ((note.start % bar) / SLOT_TICKS) as usize;
+        // Accents are what is left of each velocity around the line through all of them (so a
+        // crescendo does not make the later beats of a bar sound accented), and the line is
+        // fitted with the accents taken out (so a bar ending on a soft note does not tilt it):
+        // a few rounds of each settle both.
+        let mut accents: Vec<Option<f64>> = vec![None; slots];
+        for _ in 0..4 {
+            let points: Vec<(f64, f64)> = notes
+                .iter()
+                .map(|n| {
+                    let accent = accents[slot_of(n)].unwrap_or(0.0);
+                    (n.start as f64, n.velocity as f64 - accent)
+                })
+                .collect();
+            let (end, slope) = contour(&points);
+            let last = points[points.len() - 1].0;
+            let mut residuals = vec![Vec::new(); slots];
+            for note in notes {
+                let line = end + slope * (note.start as f64 - last);
+                residuals[slot_of(note)].push(note.velocity as f64 - line);
+            }
+            let means: Vec<Option<f64>> = residuals
+                .iter()
+                .map(|r| (!r.is_empty()).then(|| r.iter().sum::<f64>() / r.len() as f64))
+                .collect();
+            let centre = mean_of(&means);
+            accents = means.iter().map(|m| m.map(|m| m - centre)).collect();
         }
-        let recent = &notes[notes.len().saturating_sub(16)..];
-        let level = recent.iter().map(|n| n.velocity as f64).sum::<f64>() / recent.len() as f64;
-        let mut ratios: Vec<f64> = notes
-            .windows(2)
-            .filter(|w| w[1].start > w[0].start)
-            .map(|w| (w[0].duration as f64 / (w[1].start - w[0].start) as f64).min(1.0))
+        // The level with the accents taken out, so that a bar ending on a soft off-beat is not
+        // heard as a diminuendo.
+        let recent: Vec<(f64, f64)> = notes[notes.len().saturating_sub(RECENT_NOTES)..]
+            .iter()
+            .map(|n| {
+                let accent = accents[slot_of(n)].unwrap_or(0.0);
+                (n.start as f64, n.velocity as f64 - accent)
+            })
             .collect();
-        if ratios.is_empty() {
-            return None;
+        let (level, trend) = contour(&recent);
+        let velocities = notes.iter().map(|n| n.velocity as f64);
+        let loudness = (
+            velocities.clone().fold(f64::INFINITY, f64::min),
+            velocities.fold(f64::NEG_INFINITY, f64::max),
+        );
+        // A dotted eighth and sixteenth (the second note 9 ticks after the beat) is a written
+        // rhythm, not swing.
+        let pairs: Vec<f64> = eighth_pairs(notes)
+            .into_iter()
+            .filter(|&(_, after)| after <= 8)
+            .map(|(_, after)| after as f64)
+            .collect();
+        let swing = (pairs.len() >= 2).then(|| pairs.iter().sum::<f64>() / pairs.len() as f64);
+        let mut ratios = vec![Vec::new(); slots];
+        for w in notes.windows(2).filter(|w| w[1].start > w[0].start) {
+            let ratio = (w[0].duration as f64 / (w[1].start - w[0].start) as f64).min(1.0);
+            ratios[slot_of(&w[0])].push(ratio);
         }
-        ratios.sort_by(f64::total_cmp);
+        let mut all: Vec<f64> = ratios.iter().flatten().copied().collect();
         Some(Feel {
-            accents: sums
-                .into_iter()
-                .map(|(sum, count)| (count > 0).then(|| sum / count as f64))
-                .collect(),
+            accents,
             level,
-            articulation: ratios[ratios.len() / 2],
+            trend,
+            loudness,
+            swing,
+            articulations: ratios.iter_mut().map(|r| median(r)).collect(),
+            articulation: median(&mut all)?,
         })
     }
 
     /// Puts the feel on `notes` (sorted, ticks on the same bar grid as the prompt, `offset`
-    /// ticks added to find their place in the bar), blended by `amount` (0–1) from `flat`
-    /// velocity and legato notation. The overall level is the player's recent one.
+    /// ticks added to find their place in the bar: the answer starts `offset` ticks after the
+    /// prompt's first bar line, where the player stopped), blended by `amount` (0–1) from flat
+    /// velocity, straight and legato notation.
     pub fn render(
         &self,
         notes: &mut [Note],
@@ -71,34 +135,87 @@ impl Feel {
     ) {
         let amount = amount.clamp(0.0, 1.0) as f64;
         let bar = time_signature.bar_ticks().max(1);
-        let mean_accent = {
-            let seen: Vec<f64> = self.accents.iter().flatten().copied().collect();
-            seen.iter().sum::<f64>() / seen.len().max(1) as f64
-        };
+        // Swing first: articulation shares the gaps the swing leaves.
+        if let Some(swing) = self.swing {
+            let delay = (amount * (swing - TICKS_PER_BEAT as f64 / 2.0)).round();
+            if delay >= 1.0 {
+                let delay = delay as u32;
+                let pairs: Vec<usize> = eighth_pairs(notes)
+                    .into_iter()
+                    .filter(|&(_, after)| after == TICKS_PER_BEAT / 2)
+                    .map(|(i, _)| i)
+                    .collect();
+                for i in pairs {
+                    let old = notes[i].start;
+                    if notes[i - 1].end() == old {
+                        notes[i - 1].duration += delay;
+                    }
+                    notes[i].start += delay;
+                    notes[i].duration = notes[i].duration.saturating_sub(delay).max(1);
+                }
+            }
+        }
         let next_onsets: Vec<Option<u32>> = (0..notes.len())
             .map(|i| notes.get(i + 1).map(|n| n.start))
             .collect();
         for (note, next) in notes.iter_mut().zip(next_onsets) {
             let slot = (((note.start + offset) % bar) / SLOT_TICKS) as usize;
-            let accent = self
-                .accents
-                .get(slot)
-                .copied()
-                .flatten()
-                .map_or(0.0, |a| a - mean_accent);
-            let felt = self.level + accent;
+            let accent = self.accents.get(slot).copied().flatten().unwrap_or(0.0);
+            let (softest, loudest) = self.loudness;
+            let loudest = loudest.max(softest);
+            let level = (self.level + CONTOUR_CONTINUATION * self.trend * note.start as f64)
+                .clamp(softest, loudest);
+            let felt = (level + accent).clamp(softest, loudest);
             let velocity = note.velocity as f64 + amount * (felt - note.velocity as f64);
             note.velocity = velocity.round().clamp(1.0, 127.0) as u8;
             // Articulation: a share of the gap to the next onset (the last note keeps its length).
             if let Some(next) = next {
                 let gap = next.saturating_sub(note.start) as f64;
                 let legato = note.duration as f64;
-                let played = (gap * self.articulation).min(legato);
+                let share = self
+                    .articulations
+                    .get(slot)
+                    .copied()
+                    .flatten()
+                    .unwrap_or(self.articulation);
+                let played = (gap * share).min(legato);
                 let duration = legato + amount * (played - legato);
                 note.duration = (duration.round() as u32).max(1);
             }
         }
     }
+}
+
+/// The median of `values` (`None` when empty).
+fn median(values: &mut [f64]) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied()
+}
+
+/// The mean of the values present.
+fn mean_of(values: &[Option<f64>]) -> f64 {
+    let seen: Vec<f64> = values.iter().flatten().copied().collect();
+    seen.iter().sum::<f64>() / seen.len().max(1) as f64
+}
+
+/// The line fitted through (onset, velocity) points: its value at the last onset, and its
+/// slope per tick (0 when the points share one onset).
+fn contour(points: &[(f64, f64)]) -> (f64, f64) {
+    let n = points.len().max(1) as f64;
+    let mean_t = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let mean_v = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let (mut covariance, mut variance) = (0.0, 0.0);
+    for &(t, v) in points {
+        covariance += (t - mean_t) * (v - mean_v);
+        variance += (t - mean_t).powi(2);
+    }
+    let slope = if variance > 0.0 {
+        covariance / variance
+    } else {
+        0.0
+    };
+    let last = points.last().map_or(mean_t, |p| p.0);
+    (mean_v + slope * (last - mean_t), slope)
 }
 
 #[cfg(test)]
@@ -132,5 +249,87 @@ mod tests {
         feel.render(&mut untouched, 0, ts, 0.0);
         assert_eq!(untouched, answer);
         assert!(Feel::learn(&played[..1], ts).is_none());
+    }
+
+    /// Two bars of swung eighths (2:1), accented on the beat, each sounding two thirds of its
+    /// gap: as a player plays them.
+    fn swung_riff() -> Vec<Note> {
+        (0..16u32)
+            .map(|i| {
+                let beat = i / 2 * 12;
+                let (start, gap, velocity) = if i % 2 == 0 {
+                    (beat, 8, 104)
+                } else {
+                    (beat + 8, 4, 72)
+                };
+                Note::new(start, gap * 2 / 3, 60 + (i % 5) as u8, velocity)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_phrase_through_the_template_of_itself_comes_back_as_it_was() {
+        let ts = TimeSignature::default();
+        let played = swung_riff();
+        let feel = Feel::learn(&played, ts).unwrap();
+        // What the model would write: straight legato eighths at one velocity.
+        let mut written = crate::notation::notate(&played, ts);
+        for note in &mut written {
+            note.velocity = 90;
+        }
+        let last = written.len() - 1;
+        assert!(
+            written[..last]
+                .iter()
+                .all(|n| n.start % 6 == 0 && n.duration == 6),
+            "{written:?}"
+        );
+        feel.render(&mut written, 0, ts, 1.0);
+        assert_eq!(written[..last], played[..last]);
+        // The last note has no next onset to share: it keeps its written length.
+        assert_eq!(written[last].start, played[last].start);
+        assert_eq!(written[last].velocity, played[last].velocity);
+    }
+
+    #[test]
+    fn swing_carries_over_to_straight_eighths_and_not_at_zero() {
+        let ts = TimeSignature::default();
+        let feel = Feel::learn(&swung_riff(), ts).unwrap();
+        let straight: Vec<Note> = (0..8).map(|i| Note::new(i * 6, 6, 62, 90)).collect();
+        let mut felt = straight.clone();
+        feel.render(&mut felt, 0, ts, 1.0);
+        let starts: Vec<u32> = felt.iter().map(|n| n.start).collect();
+        assert_eq!(starts, vec![0, 8, 12, 20, 24, 32, 36, 44]);
+        // Halfway: a sixteenth-of-a-triplet late.
+        let mut half = straight.clone();
+        feel.render(&mut half, 0, ts, 0.5);
+        assert_eq!(half[1].start, 7);
+        // Sixteenths and lone eighths are not eighth pairs: they stay where they are.
+        let sixteenths: Vec<Note> = (0..8).map(|i| Note::new(i * 3, 3, 62, 90)).collect();
+        let mut felt = sixteenths.clone();
+        feel.render(&mut felt, 0, ts, 1.0);
+        assert!(felt
+            .iter()
+            .zip(&sixteenths)
+            .all(|(a, b)| a.start == b.start));
+    }
+
+    #[test]
+    fn a_crescendo_goes_on_from_where_the_player_got_to() {
+        let ts = TimeSignature::default();
+        // Quarter notes growing from 40 to 115 over five bars.
+        let crescendo: Vec<Note> = (0..20u32)
+            .map(|i| Note::new(i * 12, 12, 64, (40 + i * 4 - i / 4) as u8))
+            .collect();
+        let feel = Feel::learn(&crescendo, ts).unwrap();
+        let mut answer: Vec<Note> = (0..8).map(|i| Note::new(i * 12, 12, 62, 90)).collect();
+        feel.render(&mut answer, 20 * 12, ts, 1.0);
+        let loudest = crescendo.iter().map(|n| n.velocity).max().unwrap();
+        assert!(answer[0].velocity >= loudest - 8, "{:?}", answer[0]);
+        assert!(answer.iter().all(|n| n.velocity <= loudest));
+        // Not the flat mean of the last notes, and not falling back.
+        assert!(answer
+            .windows(2)
+            .all(|w| w[1].velocity + 2 >= w[0].velocity));
     }
 }
