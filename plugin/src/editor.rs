@@ -348,7 +348,10 @@ impl EditorUi {
             p.export_folder = (folder != export::default_folder()).then(|| folder.clone());
         });
         let prompt = if with_prompt {
-            status.prompt.as_ref().map(|(m, tick)| (m, *tick))
+            status
+                .prompt
+                .as_ref()
+                .map(|(played, tick)| (played.as_slice(), *tick))
         } else {
             None
         };

@@ -1,15 +1,15 @@
 //! Export of a suggestion as a Standard MIDI File, from the editor (GUI thread, never the audio
 //! thread).
 //!
-//! The file has the host's tempo and time signature, one track with the suggestion and,
-//! optionally, a track with the prompt it continued before it, so the take can be dragged into
-//! the DAW as it was heard. Names carry a timestamp, so exports never overwrite each other.
+//! The file has the host's tempo and time signature, one track with the suggestion (with the
+//! player's feel, as it plays) and, optionally, a track with what was played before it, as it
+//! was played (every note, at the file's resolution, not the notation the model heard), so the
+//! take can be dragged into the DAW as it was heard. Names carry a timestamp, so exports never overwrite each other.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use continuo_engine::generator::Melody;
-use continuo_engine::midi_file::{self, TrackOut};
+use continuo_engine::midi_file::{self, TimedNote, TrackNotes, TrackOut};
 use continuo_engine::phrase::{Phrase, TimeSignature};
 
 /// The folder exports go to unless the musician picks another: `~/Music/Continuo` (on Windows,
@@ -29,8 +29,9 @@ pub fn default_folder() -> PathBuf {
 pub struct Export<'a> {
     /// The chosen variation.
     pub phrase: &'a Phrase,
-    /// The prompt and the tick (from its first bar line) where the phrase starts after it.
-    pub prompt: Option<(&'a Melody, u32)>,
+    /// What was played, in beats from its first bar line, and the tick (from that bar line)
+    /// where the phrase starts after it.
+    pub prompt: Option<(&'a [TimedNote], u32)>,
     /// The host's tempo (BPM) and the phrase's meter, written into the file's conductor track.
     pub tempo: f64,
     pub time_signature: TimeSignature,
@@ -79,7 +80,7 @@ pub fn write(folder: &Path, export: &Export) -> Result<PathBuf, ExportError> {
     if let Some((prompt, start_tick)) = export.prompt {
         tracks.push(TrackOut {
             name: "Prompt",
-            notes: &prompt.notes,
+            notes: TrackNotes::Played(prompt),
             offset_ticks: 0,
             channel: 0,
         });
@@ -87,7 +88,7 @@ pub fn write(folder: &Path, export: &Export) -> Result<PathBuf, ExportError> {
     }
     tracks.push(TrackOut {
         name: "Continuo",
-        notes: &export.phrase.notes,
+        notes: TrackNotes::Grid(&export.phrase.notes),
         offset_ticks: offset,
         channel: 0,
     });
@@ -133,11 +134,43 @@ mod tests {
     fn writes_the_phrase_after_its_prompt_at_the_host_tempo() {
         let dir = tempfile::tempdir().unwrap();
         let folder = dir.path().join("new").join("folder");
-        let prompt = Melody::evenly_spaced(&[60, 62, 64, 65], 12, 80);
+        // Played, not on the grid: a little late, detached, a soft chord tone under the third.
+        let prompt = [
+            TimedNote {
+                beat: 0.01,
+                length: 0.8,
+                pitch: 60,
+                velocity: 96,
+            },
+            TimedNote {
+                beat: 1.02,
+                length: 0.7,
+                pitch: 62,
+                velocity: 70,
+            },
+            TimedNote {
+                beat: 1.98,
+                length: 0.9,
+                pitch: 64,
+                velocity: 88,
+            },
+            TimedNote {
+                beat: 2.0,
+                length: 0.9,
+                pitch: 55,
+                velocity: 40,
+            },
+            TimedNote {
+                beat: 3.03,
+                length: 0.6,
+                pitch: 65,
+                velocity: 75,
+            },
+        ];
         let p = phrase();
         let export = Export {
             phrase: &p,
-            prompt: Some((&prompt, 48)),
+            prompt: Some((&prompt[..], 48)),
             tempo: 96.0,
             time_signature: TimeSignature::default(),
             variation: 3,
@@ -154,6 +187,20 @@ mod tests {
         assert!((read.tempo - 96.0).abs() < 0.01);
         let pitches: Vec<u8> = read.melody.notes.iter().map(|n| n.pitch).collect();
         assert_eq!(pitches, vec![60, 62, 64, 65, 67, 69]);
+        // The prompt as played: every note, at its own timing, length and velocity.
+        let first_track = midi_file::read_file(&first, Some(1)).unwrap();
+        assert_eq!(first_track.performance.len(), prompt.len());
+        for (got, want) in first_track.performance.iter().zip(&prompt) {
+            assert!(
+                (got.beat - want.beat).abs() < 1.0 / 480.0,
+                "{got:?} {want:?}"
+            );
+            assert!(
+                (got.length - want.length).abs() < 1.0 / 480.0,
+                "{got:?} {want:?}"
+            );
+            assert_eq!((got.pitch, got.velocity), (want.pitch, want.velocity));
+        }
         assert_eq!(
             read.melody.notes[4].start, 48,
             "the phrase follows its prompt"

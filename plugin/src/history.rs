@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use crate::realtime::clock::{next_grid_line, Timeline};
 use crate::realtime::queues::CaptureEvent;
 use continuo_engine::generator::Melody;
+use continuo_engine::midi_file::TimedNote;
 use continuo_engine::phrase::{monophonic, Note, TimeSignature, TICKS_PER_BEAT};
 
 /// How much playing the history keeps.
@@ -84,6 +85,21 @@ impl Segment {
             notes: monophonic(&notes),
             time_signature: self.time_signature,
         }
+    }
+
+    /// Every note from `origin` on (chords and inner voices too) as it was played, in beats
+    /// from `origin`: what Export writes as the prompt.
+    pub fn performance(&self, origin: f64) -> Vec<TimedNote> {
+        self.notes
+            .iter()
+            .filter(|n| n.beat >= origin - 1e-9)
+            .map(|n| TimedNote {
+                beat: n.beat - origin,
+                length: n.length,
+                pitch: n.key,
+                velocity: n.velocity.max(1),
+            })
+            .collect()
     }
 
     /// The segment's timeline and meter with no notes (for copies of a part of it).

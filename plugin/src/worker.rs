@@ -25,6 +25,7 @@ use crate::session::{SavedSession, SessionStore, SESSION_VERSION};
 use continuo_engine::generator::{GenerateError, GenerationRequest, Melody};
 use continuo_engine::generators::{pitch_filter, Engine};
 use continuo_engine::key::Key;
+use continuo_engine::midi_file::TimedNote;
 use continuo_engine::phrase::{Phrase, TICKS_PER_BEAT};
 
 /// How often the worker looks at the audio thread's queues.
@@ -68,9 +69,10 @@ pub struct Status {
     /// Where the suggestion starts, in beats on its timeline (unknown for one restored from a
     /// saved project until it is played again).
     pub anchor: Option<(f64, Timeline)>,
-    /// The prompt the last suggestion continued, on the grid, and the tick (from the prompt's
-    /// first bar line) where the suggestion starts: Export can write both as one take.
-    pub prompt: Option<(Melody, u32)>,
+    /// What was played before the last suggestion (every note, as played, in beats from the
+    /// first bar line played in), and the tick from that bar line where the suggestion starts:
+    /// Export can write both as one take.
+    pub prompt: Option<(Vec<TimedNote>, u32)>,
     /// The latest stretch of playing (the last [`RECENT_BARS`] bars of the last history
     /// segment), for the editor's piano roll.
     pub recent: Option<Segment>,
@@ -450,9 +452,13 @@ fn answer(
             }
             status.anchor = Some((anchor, request.timeline));
             status.prompt = (start_tick > 0)
-                .then(|| melodies.last().cloned())
+                .then(|| history.segments().last())
                 .flatten()
-                .map(|melody| (melody, start_tick));
+                .and_then(|segment| {
+                    let first = segment.notes.first()?;
+                    Some(segment.performance(segment.bar_line_before(first.beat)))
+                })
+                .map(|played| (played, start_tick));
             status.variations = variations;
             status.chosen = 0;
             status.phrases_made += 1;

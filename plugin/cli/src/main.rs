@@ -6,7 +6,7 @@
 //!                          [--track K] [--generator neural|markov] -o OUT.mid
 //! continuo score IN.mid --prompt-bars M [--generator neural|markov]
 //! continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X]
-//!                   [--style S] [--temperature T] [--limit K] [--json]
+//!                   [--style S] [--temperature T] [--played SEED [--swing]] [--limit K] [--json]
 //! ```
 //!
 //! `continue` reads the melody (the top voice of all tracks, or of `--track`), continues its last
@@ -28,7 +28,7 @@ use continuo_engine::generator::{
 };
 use continuo_engine::key::{detect_key, Key, Mode};
 use continuo_engine::markov::MarkovGenerator;
-use continuo_engine::midi_file::{self, TrackOut};
+use continuo_engine::midi_file::{self, TimedNote, TrackNotes, TrackOut};
 use continuo_engine::neural::NeuralGenerator;
 use continuo_engine::pianoroll;
 use continuo_engine::score;
@@ -38,7 +38,7 @@ const CONTINUE_USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt
 /// `continuo score --help`.
 const SCORE_USAGE: &str = "usage: continuo score IN.mid --prompt-bars M [--generator neural|markov] [--style S] [--track K]";
 /// `continuo eval --help`.
-const EVAL_USAGE: &str = "usage: continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X] [--style S] [--temperature T] [--follow-motifs F] [--feel F] [--limit K] [--json]";
+const EVAL_USAGE: &str = "usage: continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X] [--style S] [--temperature T] [--follow-motifs F] [--feel F] [--played SEED [--swing]] [--limit K] [--json]";
 
 /// How a continuation is held to a scale.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -309,7 +309,7 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
             .collect(),
         time_signature: ts,
     };
-    let (melody, all_played) = (section(&imported.melody.notes), section(&imported.played));
+    let melody = section(&imported.melody.notes);
     let file_bars = melody
         .notes
         .iter()
@@ -326,8 +326,20 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
     }
     // The prompt: the last `prompt_bars` bars, re-based so that tick 0 is its first bar line.
     let prompt = bars_of(&melody, file_bars - prompt_bars, prompt_bars);
-    // Everything played in those bars (chords and inner voices too), for the written file.
-    let played = bars_of(&all_played, file_bars - prompt_bars, prompt_bars);
+    // Everything played in those bars (chords and inner voices too) as it was played, for the
+    // written file: the notes whose onset on the grid lies in them, in beats from their start.
+    let from_tick = section_start + (file_bars - prompt_bars) * bar_ticks;
+    let to_tick = from_tick + prompt_bars * bar_ticks;
+    let ticks = continuo_engine::phrase::TICKS_PER_BEAT as f64;
+    let played: Vec<TimedNote> = imported
+        .performance
+        .iter()
+        .filter(|n| (from_tick..to_tick).contains(&((n.beat * ticks).round() as u32)))
+        .map(|n| TimedNote {
+            beat: (n.beat - from_tick as f64 / ticks).max(0.0),
+            ..*n
+        })
+        .collect();
     let detected_key = detect_key(&prompt.notes);
     let scale = match args.scale_lock {
         ScaleChoice::Off => None,
@@ -381,13 +393,13 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
             &[
                 TrackOut {
                     name: "Prompt",
-                    notes: &played.notes,
+                    notes: TrackNotes::Played(&played),
                     offset_ticks: 0,
                     channel: 0,
                 },
                 TrackOut {
                     name: "Continuo",
-                    notes: &phrase.notes,
+                    notes: TrackNotes::Grid(&phrase.notes),
                     offset_ticks: request.start_tick,
                     channel: 1,
                 },
@@ -427,13 +439,13 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
         (style, _) => style.id().to_string(),
     };
     let _ = writeln!(report, "Detected key: {detected}; style: {style}");
-    let under = played.notes.len().saturating_sub(prompt.notes.len());
+    let under = played.len().saturating_sub(prompt.notes.len());
     if under > 0 {
         let _ = writeln!(
             report,
             "The prompt's top line was continued: {under} of its {} notes lie under it (chords, \
              inner voices) and were left out of what the model heard; the written prompt keeps them.",
-            played.notes.len()
+            played.len()
         );
     }
     for (k, (phrase, output)) in phrases.iter().zip(&outputs).enumerate() {

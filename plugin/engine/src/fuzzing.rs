@@ -31,12 +31,20 @@ pub fn midi_import(data: &[u8]) {
         assert!(imported.tempo.is_finite() && imported.tempo > 0.0);
         let _ = imported.bars();
         let bytes = midi_file::encode(
-            &[midi_file::TrackOut {
-                name: "again",
-                notes: &imported.melody.notes,
-                offset_ticks: 0,
-                channel: 0,
-            }],
+            &[
+                midi_file::TrackOut {
+                    name: "again",
+                    notes: midi_file::TrackNotes::Grid(&imported.melody.notes),
+                    offset_ticks: 0,
+                    channel: 0,
+                },
+                midi_file::TrackOut {
+                    name: "as played",
+                    notes: midi_file::TrackNotes::Played(&imported.performance),
+                    offset_ticks: 0,
+                    channel: 1,
+                },
+            ],
             imported.tempo,
             imported.melody.time_signature,
         );

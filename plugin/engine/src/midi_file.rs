@@ -67,9 +67,10 @@ impl std::error::Error for MidiFileError {}
 pub struct ImportedMidi {
     /// Top voice, tick 0 at the start of the file (assumed to be a bar line).
     pub melody: Melody,
-    /// Every note outside the drum channel, chords and inner voices included, on the same
-    /// grid and sorted by onset: what was played, for writing the prompt back out.
-    pub played: Vec<Note>,
+    /// Every note outside the drum channel, chords and inner voices included, at the file's own
+    /// resolution, in beats from its start, sorted by onset: what was played, for writing the
+    /// prompt back out as it was played.
+    pub performance: Vec<TimedNote>,
     /// The first tempo in the file (120 BPM when it has none).
     pub tempo: f64,
     /// Every time signature with the tick where it starts (on the 12-per-beat grid), in order.
@@ -140,6 +141,25 @@ pub fn read_bytes(bytes: &[u8], track: Option<usize>) -> Result<ImportedMidi, Mi
     let mut meters: Vec<(u32, TimeSignature)> = Vec::new();
     let mut tempos: Vec<(u32, f64)> = Vec::new();
     let mut notes: Vec<Note> = Vec::new();
+    let mut performance: Vec<TimedNote> = Vec::new();
+    // A note from `onset` to `end` (pulses): on the grid for the melody, and as played.
+    let mut end_note = |onset: u64, end: u64, key: u8, velocity: u8| {
+        if end > onset {
+            performance.push(TimedNote {
+                beat: onset as f64 / ppq as f64,
+                length: (end - onset) as f64 / ppq as f64,
+                pitch: key,
+                velocity: velocity.max(1),
+            });
+        }
+        let start = to_grid(onset);
+        notes.push(Note {
+            start,
+            duration: to_grid(end).saturating_sub(start).max(1),
+            pitch: key,
+            velocity: velocity.max(1),
+        });
+    };
     for (index, events) in smf.tracks.iter().enumerate() {
         let selected = track.is_none_or(|t| t == index);
         let mut now: u64 = 0;
@@ -171,14 +191,7 @@ pub fn read_bytes(bytes: &[u8], track: Option<usize>) -> Result<ImportedMidi, Mi
                     };
                     if let Some(i) = open.iter().position(|o| o.0 == channel && o.1 == key) {
                         let (_, _, onset, vel) = open.swap_remove(i);
-                        let start = to_grid(onset);
-                        let end = to_grid(now).max(start + 1);
-                        notes.push(Note {
-                            start,
-                            duration: end - start,
-                            pitch: key,
-                            velocity: vel.max(1),
-                        });
+                        end_note(onset, now, key, vel);
                     }
                     if velocity > 0 {
                         open.push((channel, key, now, velocity));
@@ -189,27 +202,20 @@ pub fn read_bytes(bytes: &[u8], track: Option<usize>) -> Result<ImportedMidi, Mi
         }
         // Notes never released end with their track.
         for (_, key, onset, vel) in open {
-            let start = to_grid(onset);
-            notes.push(Note {
-                start,
-                duration: to_grid(now).saturating_sub(start).max(1),
-                pitch: key,
-                velocity: vel.max(1),
-            });
+            end_note(onset, now, key, vel);
         }
     }
     let melody_notes = monophonic(&notes);
     if melody_notes.is_empty() {
         return Err(MidiFileError::NoNotes);
     }
-    let mut played: Vec<Note> = notes.into_iter().filter(|n| n.duration > 0).collect();
-    played.sort_by(|a, b| a.start.cmp(&b.start).then(b.pitch.cmp(&a.pitch)));
+    performance.sort_by(|a, b| a.beat.total_cmp(&b.beat).then(b.pitch.cmp(&a.pitch)));
     Ok(ImportedMidi {
         melody: Melody {
             notes: melody_notes,
             time_signature: time_signature.unwrap_or_default(),
         },
-        played,
+        performance,
         tempo: tempo.filter(|t| t.is_finite() && *t > 0.0).unwrap_or(120.0),
         meters: {
             meters.sort_by_key(|&(tick, _)| tick);
@@ -224,13 +230,36 @@ pub fn read_bytes(bytes: &[u8], track: Option<usize>) -> Result<ImportedMidi, Mi
     })
 }
 
+/// A note as it was played, in beats at whatever resolution it came (a file's pulses, a host's
+/// sample positions): what is written back when a performance is written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimedNote {
+    /// Onset in beats from the start of what it belongs to.
+    pub beat: f64,
+    /// Length in beats.
+    pub length: f64,
+    /// MIDI key, 0–127.
+    pub pitch: u8,
+    /// MIDI velocity, 1–127.
+    pub velocity: u8,
+}
+
+/// A track's notes: on Continuo's grid, or as played.
+#[derive(Debug, Clone, Copy)]
+pub enum TrackNotes<'a> {
+    /// Notes on the 12-per-beat grid (what Continuo writes).
+    Grid(&'a [Note]),
+    /// Notes at their own resolution (what a player played).
+    Played(&'a [TimedNote]),
+}
+
 /// One named track of notes to write.
 pub struct TrackOut<'a> {
     /// The track's name, shown by DAWs.
     pub name: &'a str,
-    /// The notes, on the 12-per-beat grid.
-    pub notes: &'a [Note],
-    /// Added to every note's start (ticks).
+    /// The notes.
+    pub notes: TrackNotes<'a>,
+    /// Added to every note's start (ticks of the 12-per-beat grid).
     pub offset_ticks: u32,
     /// MIDI channel 0–15.
     pub channel: u8,
@@ -268,20 +297,32 @@ pub fn encode(tracks: &[TrackOut], tempo: f64, time_signature: TimeSignature) ->
     for track in tracks {
         // (time in pulses, is note-on, key, velocity); offs sort before ons at equal times.
         let mut events: Vec<(u32, bool, u8, u8)> = Vec::new();
-        for note in track.notes {
-            let start = (note.start + track.offset_ticks) * pulses_per_tick;
-            events.push((
-                start,
-                true,
-                note.pitch.min(127),
-                note.velocity.clamp(1, 127),
-            ));
-            events.push((
-                start + note.duration * pulses_per_tick,
-                false,
-                note.pitch.min(127),
-                0,
-            ));
+        let offset = track.offset_ticks.saturating_mul(pulses_per_tick);
+        // (start, end) in pulses, key and velocity of every note.
+        let spans: Vec<(u32, u32, u8, u8)> = match track.notes {
+            TrackNotes::Grid(notes) => notes
+                .iter()
+                .map(|n| {
+                    let start = offset.saturating_add(n.start.saturating_mul(pulses_per_tick));
+                    let length = n.duration.saturating_mul(pulses_per_tick);
+                    (start, start.saturating_add(length), n.pitch, n.velocity)
+                })
+                .collect(),
+            TrackNotes::Played(notes) => notes
+                .iter()
+                .map(|n| {
+                    let pulses = |beats: f64| (beats.max(0.0) * WRITE_PPQ as f64).round() as u32;
+                    let start = offset.saturating_add(pulses(n.beat));
+                    let end = offset
+                        .saturating_add(pulses(n.beat + n.length))
+                        .max(start.saturating_add(1));
+                    (start, end, n.pitch, n.velocity)
+                })
+                .collect(),
+        };
+        for (start, end, pitch, velocity) in spans {
+            events.push((start, true, pitch.min(127), velocity.clamp(1, 127)));
+            events.push((end, false, pitch.min(127), 0));
         }
         events.sort_by_key(|&(time, on, ..)| (time, on));
         let mut out = vec![TrackEvent {
@@ -342,13 +383,13 @@ mod tests {
             &[
                 TrackOut {
                     name: "Prompt",
-                    notes: &melody,
+                    notes: TrackNotes::Grid(&melody),
                     offset_ticks: 0,
                     channel: 0,
                 },
                 TrackOut {
                     name: "Continuo",
-                    notes: &continuation,
+                    notes: TrackNotes::Grid(&continuation),
                     offset_ticks: 72,
                     channel: 1,
                 },
@@ -370,6 +411,63 @@ mod tests {
         let second = read_bytes(&bytes, Some(2)).unwrap();
         assert_eq!(second.melody.notes.len(), 2);
         assert_eq!(second.melody.notes[0].start, 72);
+    }
+
+    #[test]
+    fn a_performance_is_written_and_read_at_its_own_resolution() {
+        // Played a few milliseconds off the grid, with a chord: nothing is rounded to the grid.
+        let played = [
+            TimedNote {
+                beat: 0.013,
+                length: 0.41,
+                pitch: 60,
+                velocity: 97,
+            },
+            TimedNote {
+                beat: 0.5,
+                length: 0.2,
+                pitch: 67,
+                velocity: 61,
+            },
+            TimedNote {
+                beat: 0.502,
+                length: 0.3,
+                pitch: 64,
+                velocity: 58,
+            },
+            TimedNote {
+                beat: 1.971,
+                length: 1.0,
+                pitch: 72,
+                velocity: 112,
+            },
+        ];
+        let bytes = encode(
+            &[TrackOut {
+                name: "Prompt",
+                notes: TrackNotes::Played(&played),
+                offset_ticks: 12,
+                channel: 0,
+            }],
+            120.0,
+            TimeSignature::default(),
+        );
+        let read = read_bytes(&bytes, None).unwrap();
+        assert_eq!(read.performance.len(), 4);
+        let mut expected = played.to_vec();
+        expected.sort_by(|a, b| a.beat.total_cmp(&b.beat));
+        for (got, want) in read.performance.iter().zip(&expected) {
+            // One beat of offset; within half a pulse of 480 per beat.
+            assert!(
+                (got.beat - (want.beat + 1.0)).abs() <= 0.5 / 480.0,
+                "{got:?} {want:?}"
+            );
+            assert!(
+                (got.length - want.length).abs() <= 1.0 / 480.0,
+                "{got:?} {want:?}"
+            );
+            assert_eq!((got.pitch, got.velocity), (want.pitch, want.velocity));
+        }
     }
 
     #[test]
@@ -401,7 +499,7 @@ mod tests {
         let drums = encode(
             &[TrackOut {
                 name: "Drums",
-                notes: &[note(0, 12, 36)],
+                notes: TrackNotes::Grid(&[note(0, 12, 36)]),
                 offset_ticks: 0,
                 channel: DRUM_CHANNEL,
             }],
@@ -413,7 +511,7 @@ mod tests {
         let good = encode(
             &[TrackOut {
                 name: "x",
-                notes: &[note(0, 12, 60)],
+                notes: TrackNotes::Grid(&[note(0, 12, 60)]),
                 offset_ticks: 0,
                 channel: 0,
             }],
