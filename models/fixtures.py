@@ -1,6 +1,8 @@
 """Writes the DAW-style fixture melodies in assets/fixtures/ (8 bars each, so `continuo eval
 --prompt-bars 4 --bars 4` has a true continuation): bass lines around C1 and C2, a lead around
-C7, and a repeated synth hook. Plain Standard MIDI Files, written without dependencies.
+C7, a repeated synth hook, and three played ones (timing off the grid by a few milliseconds,
+notes detached as hands play them): a swung line, a syncopated staccato riff and a crescendo.
+Plain Standard MIDI Files, written without dependencies.
 
     python3 models/fixtures.py
 """
@@ -67,4 +69,42 @@ WALTZ = [67, 64, 64, 65, 62, 62, 60, 64, 67, 67, 65, 62]
 four = [(i * 1.0, 0.9, [60, 62, 64, 65, 67, 65, 64, 62][i % 8], 90) for i in range(16)]
 three = [(16 + i * 1.0, 0.9, WALTZ[i % len(WALTZ)], 90) for i in range(12)]
 write("meter-change.mid", four + three, bpm=100.0, change=(16.0, 3, 140.0))
+
+
+def played(notes: list[tuple[float, float, int, int]], bpm: float, seed: int,
+           jitter_ms: float = 12.0) -> list[tuple[float, float, int, int]]:
+    """The notes as a player plays them: each onset off by a normal jitter (in milliseconds at
+    `bpm`), never before the previous one. Deterministic for a seed."""
+    import random
+    rng = random.Random(seed)
+    out, last = [], -1.0
+    for start, length, pitch, velocity in notes:
+        shift = rng.gauss(0.0, jitter_ms) / 1000.0 * bpm / 60.0
+        onset = max(start + shift, last + 0.01, 0.0)
+        out.append((onset, length, pitch, velocity))
+        last = onset
+    return out
+
+
+# A swung eighth-note line (2:1: the off-beat on the last triplet), accented on the beat,
+# each note sounding about three quarters of its gap. D dorian, up and down.
+SWING = [62, 64, 65, 67, 69, 67, 65, 64, 62, 65, 69, 72, 71, 69, 67, 65]
+swing = []
+for i in range(64):
+    beat, off = divmod(i, 2)
+    start = beat + (2 / 3 if off else 0.0)
+    gap = 1 / 3 if off else 2 / 3
+    swing.append((start, gap * 0.75, SWING[i % len(SWING)], 72 if off else 100))
+write("swing-line.mid", played(swing, 120.0, seed=1), bpm=120.0)
+# A syncopated staccato riff in E minor: short notes (a third of their gap), two of every
+# eight starting on an off-beat sixteenth and held across the next beat, accents on the pushes.
+RIFF = [(0.0, 0.15, 52, 110), (0.5, 0.15, 52, 70), (0.75, 0.5, 55, 115), (1.5, 0.15, 52, 70),
+        (2.0, 0.15, 57, 105), (2.5, 0.15, 55, 70), (2.75, 0.5, 59, 115), (3.5, 0.15, 55, 70)]
+riff_notes = [(bar * 4 + s, l, p, v) for bar in range(8) for (s, l, p, v) in RIFF]
+write("staccato-riff.mid", played(riff_notes, 100.0, seed=2, jitter_ms=8.0), bpm=100.0)
+# Ode to Joy in quarter notes, played as a crescendo from 40 to 120 over its eight bars.
+ODE = [64, 64, 65, 67, 67, 65, 64, 62, 60, 60, 62, 64, 64, 62, 62, 62,
+       64, 64, 65, 67, 67, 65, 64, 62, 60, 60, 62, 64, 62, 60, 60, 60]
+crescendo = [(i * 1.0, 0.85, p, round(40 + 80 * i / 31)) for i, p in enumerate(ODE)]
+write("crescendo.mid", played(crescendo, 96.0, seed=3), bpm=96.0)
 print(f"fixtures written to {OUT}")

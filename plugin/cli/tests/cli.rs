@@ -546,7 +546,7 @@ fn range_holds_the_answer_between_two_notes() {
 
 #[test]
 fn a_piano_part_is_continued_from_its_top_line_and_written_back_whole() {
-    use continuo_engine::midi_file::{encode, read_bytes, TrackOut};
+    use continuo_engine::midi_file::{encode, read_bytes, TrackNotes, TrackOut};
     use continuo_engine::phrase::{Note, TimeSignature};
     // Four bars: a melody in quarters over left-hand triads on every half note.
     let melody: Vec<Note> = (0..16)
@@ -562,13 +562,13 @@ fn a_piano_part_is_continued_from_its_top_line_and_written_back_whole() {
             &[
                 TrackOut {
                     name: "right hand",
-                    notes: &melody,
+                    notes: TrackNotes::Grid(&melody),
                     offset_ticks: 0,
                     channel: 0,
                 },
                 TrackOut {
                     name: "left hand",
-                    notes: &chords,
+                    notes: TrackNotes::Grid(&chords),
                     offset_ticks: 0,
                     channel: 0,
                 },
@@ -589,8 +589,8 @@ fn a_piano_part_is_continued_from_its_top_line_and_written_back_whole() {
     let bytes = std::fs::read(&out).unwrap();
     // The written prompt (track 1) still holds the left hand: its lowest note is C3.
     let prompt = read_bytes(&bytes, Some(1)).unwrap();
-    assert_eq!(prompt.played.len(), 40);
-    assert!(prompt.played.iter().any(|n| n.pitch == 48));
+    assert_eq!(prompt.performance.len(), 40);
+    assert!(prompt.performance.iter().any(|n| n.pitch == 48));
 }
 
 #[test]
@@ -616,4 +616,130 @@ fn the_meter_and_tempo_at_the_end_of_the_file_govern_the_continuation() {
         written.melody.notes.iter().map(|n| n.end()).max().unwrap(),
     );
     assert!(first >= 4 * 36 && last_end <= 6 * 36, "{first}..{last_end}");
+}
+
+/// Continues a played fixture (`assets/fixtures/NAME.mid`, 8 bars of 4/4) from its last four
+/// bars with the neural model and `--feel FEEL`; returns the prompt as imported and the answer,
+/// both from the prompt's first bar line. Checks that the file's prompt track is the prompt as
+/// it was played (timing, lengths and velocities at the file's resolution).
+fn answer_to_played(
+    name: &str,
+    feel: &str,
+) -> (
+    Vec<continuo_engine::phrase::Note>,
+    Vec<continuo_engine::phrase::Note>,
+) {
+    use continuo_engine::midi_file::{read_bytes, read_file};
+    use continuo_engine::phrase::Note;
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../assets/fixtures")
+        .join(format!("{name}.mid"));
+    let out = scratch(&format!("{name}-feel-{feel}.mid"));
+    let result = continuo()
+        .arg("continue")
+        .arg(&fixture)
+        .args(["--prompt-bars", "4", "--bars", "4", "--seed", "3"])
+        .args(["--generator", "neural", "--feel", feel, "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_succeeded(&result);
+    let imported = read_file(&fixture, None).unwrap();
+    let prompt: Vec<Note> = imported
+        .melody
+        .notes
+        .iter()
+        .filter(|n| n.start >= 4 * 48)
+        .map(|n| Note {
+            start: n.start - 4 * 48,
+            ..*n
+        })
+        .collect();
+    let bytes = std::fs::read(&out).unwrap();
+    let written_prompt = read_bytes(&bytes, Some(1)).unwrap().performance;
+    // The notes whose onset on the grid is in the last four bars.
+    let played: Vec<_> = imported
+        .performance
+        .iter()
+        .filter(|n| (n.beat * 12.0).round() >= 4.0 * 48.0)
+        .collect();
+    assert_eq!(
+        written_prompt.len(),
+        played.len(),
+        "{name}: {written_prompt:?} {played:?}"
+    );
+    for (written, played) in written_prompt.iter().zip(played) {
+        // (A note played just before the prompt's first bar line starts the file.)
+        let expected = (played.beat - 16.0).max(0.0);
+        assert!(
+            (written.beat - expected).abs() < 0.5 / 480.0,
+            "{written:?} {played:?}"
+        );
+        assert!((written.length - played.length).abs() < 1.0 / 480.0);
+        assert_eq!(written.velocity, played.velocity);
+    }
+    let answer = read_bytes(&bytes, Some(2))
+        .unwrap()
+        .melody
+        .notes
+        .into_iter()
+        .map(|n| Note {
+            start: n.start - 4 * 48,
+            ..n
+        })
+        .collect();
+    (prompt, answer)
+}
+
+#[test]
+fn answers_to_played_fixtures_are_played_with_the_players_feel() {
+    use continuo_engine::evaluation::feel;
+    let ts = continuo_engine::phrase::TimeSignature::default();
+    let mean_velocity = |notes: &[continuo_engine::phrase::Note]| {
+        notes.iter().map(|n| n.velocity as f64).sum::<f64>() / notes.len() as f64
+    };
+
+    // A swung line: the answer's beats of two eighths swing as the player's do (2:1).
+    let (prompt, answer) = answer_to_played("swing-line", "1");
+    let (heard, played) = (feel(&prompt, &prompt, ts), feel(&answer, &prompt, ts));
+    assert!(heard.swing_ratio.unwrap() > 1.8, "{heard:?}");
+    assert!(played.swing_ratio.unwrap() > 1.6, "{played:?}");
+    assert!(played.accent_correlation.unwrap() > 0.5, "{played:?}");
+    // With Feel at 0 the same answer is notation: straight, legato, one velocity.
+    let (_, written) = answer_to_played("swing-line", "0");
+    let flat = feel(&written, &prompt, ts);
+    assert!(flat.swing_ratio.is_none_or(|r| r < 1.1), "{flat:?}");
+    assert_eq!(flat.velocity_spread, Some(0.0));
+    assert_eq!(flat.articulation, Some(1.0));
+
+    // A staccato riff: the answer is detached like it (rests between its notes as often, within
+    // a quarter), and accented.
+    let (prompt, answer) = answer_to_played("staccato-riff", "1");
+    let (heard, played) = (feel(&prompt, &prompt, ts), feel(&answer, &prompt, ts));
+    let (rests, player_rests) = (played.rest_rate.unwrap(), heard.rest_rate.unwrap());
+    assert!(
+        (rests - player_rests).abs() <= 0.25 * player_rests,
+        "rest rate {rests} against the player's {player_rests}"
+    );
+    let (share, player_share) = (played.articulation.unwrap(), heard.articulation.unwrap());
+    assert!(
+        share < 0.8 && (share - player_share).abs() <= 0.25 * player_share,
+        "{played:?} after {heard:?}"
+    );
+    assert!(played.velocity_spread.unwrap() > 10.0, "{played:?}");
+
+    // A crescendo: the answer carries on at the level the player reached, not at their mean.
+    let (prompt, answer) = answer_to_played("crescendo", "1");
+    let last_bar: Vec<_> = prompt
+        .iter()
+        .filter(|n| n.start >= 3 * 48)
+        .copied()
+        .collect();
+    assert!(
+        mean_velocity(&answer) >= mean_velocity(&last_bar) - 3.0,
+        "answer {} after a last bar at {} (the whole prompt {})",
+        mean_velocity(&answer),
+        mean_velocity(&last_bar),
+        mean_velocity(&prompt)
+    );
 }
