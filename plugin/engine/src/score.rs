@@ -125,21 +125,14 @@ pub fn neural(
     } else {
         style
     };
-    // The prompt as the generator hears it: read as notation and cut at the boundary; the
-    // continuation as written.
+    // The prompt read as notation, as the generator hears it (its last note's length read
+    // against the continuation's first onset, as a notator would); the continuation as written.
     let boundary = prompt_bars * ts.bar_ticks();
-    let prompt: Vec<Note> = melody
-        .notes
-        .iter()
-        .filter(|n| n.start < boundary)
-        .copied()
-        .collect();
-    let notes = notation::notate(&prompt, ts)
+    let first_after = melody.notes.iter().position(|n| n.start >= boundary);
+    let heard = &melody.notes[..first_after.map_or(melody.notes.len(), |i| i + 1)];
+    let notes = notation::notate(heard, ts)
         .into_iter()
-        .map(|n| Note {
-            duration: n.duration.min(boundary - n.start),
-            ..n
-        })
+        .filter(|n| n.start < boundary)
         .chain(melody.notes.iter().filter(|n| n.start >= boundary).copied())
         .map(|n| Note {
             duration: n.duration.clamp(1, tokens::MAX_DURATION),
