@@ -561,6 +561,43 @@ fn every_host_profile_is_heard_exactly_and_answered_on_exact_samples() {
 }
 
 #[test]
+fn a_laid_back_player_is_answered_laid_back_and_feel_0_answers_on_the_grid() {
+    // The same figure, every note played 15 ms (720 samples, 0.03 beat) behind the beat: too
+    // little to move a note on the grid, enough to be felt. With Feel the answer sits as far
+    // behind the beat; at 0 % it is on the grid.
+    const LATE: u64 = 720;
+    let late_input = |feel: f64| {
+        let mut input: Vec<(u64, In)> = played_input()
+            .into_iter()
+            .map(|(at, event)| match event {
+                In::NoteOn { .. } | In::NoteOff { .. } => (at + LATE, event),
+                _ => (at, event),
+            })
+            .collect();
+        input.push((0, In::Param("feel", feel)));
+        input.sort_by_key(|(at, _)| *at);
+        input
+    };
+    let at_120 = |beat: f64| (beat * 24_000.0).round() as u64;
+    let laid_back = play_and_answer(&mut Daw::new(512), &late_input(1.0), 600_000, &[]);
+    let shifted: Vec<(u64, u8, bool)> = expected(at_120)
+        .into_iter()
+        .map(|(at, key, on)| (at + LATE, key, on))
+        .collect();
+    assert_eq!(simplify(&phrase_events(&laid_back)), shifted);
+    assert_balanced(&laid_back);
+    // Feel 0: notation, on the grid and legato (held to the next onset).
+    let on_grid = play_and_answer(&mut Daw::new(512), &late_input(0.0), 600_000, &[]);
+    let onsets: Vec<u64> = phrase_events(&on_grid)
+        .iter()
+        .filter(|(_, e)| matches!(e, Out::NoteOn { .. }))
+        .map(|(at, _)| *at)
+        .collect();
+    let grid: Vec<u64> = (0..16).map(|k| at_120(16.0 + k as f64 * 0.5)).collect();
+    assert_eq!(onsets, grid);
+}
+
+#[test]
 fn a_tempo_ramp_is_heard_as_one_phrase_and_answered_in_time() {
     // While the figure is played, the host accelerates from 120 BPM by 2 BPM a second, with
     // its beat position rounded to 1,920 ticks and blocks of varying size; then it holds the
@@ -575,6 +612,9 @@ fn a_tempo_ramp_is_heard_as_one_phrase_and_answered_in_time() {
     daw.tempo_ramp = 2.0;
     let mut input = played_input();
     input.retain(|(at, _)| *at < TRIGGER_AT);
+    // Steady eighths in samples drift off the beat grid as the tempo grows: with Feel the answer
+    // would take up that timing. This test is about the clock: the answer on the grid.
+    input.insert(0, (0, In::Param("feel", 0.0)));
     let mut events = daw.run(TRIGGER_AT, &input);
     daw.tempo_ramp = 0.0;
     let held_tempo = daw.tempo;

@@ -86,9 +86,11 @@ pub fn write(folder: &Path, export: &Export) -> Result<PathBuf, ExportError> {
         });
         offset = start_tick;
     }
+    // The answer as it plays (with the player's timing, when it has it).
+    let answer = export.phrase.performance();
     tracks.push(TrackOut {
         name: "Continuo",
-        notes: TrackNotes::Grid(&export.phrase.notes),
+        notes: TrackNotes::Played(&answer),
         offset_ticks: offset,
         channel: 0,
     });
@@ -127,6 +129,7 @@ mod tests {
             ],
             length_ticks: 48,
             time_signature: TimeSignature::default(),
+            timing: Vec::new(),
         }
     }
 

@@ -291,8 +291,8 @@ pub struct ContinuoParams {
     #[id = "follow-motifs"]
     pub follow_motifs: FloatParam,
 
-    /// How much of the player's feel (accents, articulation) answers get: 0 % is notation at
-    /// one velocity, 100 % the player's.
+    /// How much of the player's feel (accents, dynamics, articulation, swing, timing) answers get:
+    /// 0 % is notation on the grid at one velocity, 100 % the player's.
     #[id = "feel"]
     pub feel: FloatParam,
 }

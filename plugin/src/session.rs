@@ -114,6 +114,7 @@ mod tests {
                 }],
                 length_ticks: 36,
                 time_signature: TimeSignature::sanitized(6, 8),
+                timing: Vec::new(),
             }],
             chosen: 0,
         }

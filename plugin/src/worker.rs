@@ -22,6 +22,7 @@ use crate::realtime::player::PlaybackPhrase;
 use crate::realtime::queues::{SuggestRequest, WorkerEnds};
 use crate::realtime::view::HostView;
 use crate::session::{SavedSession, SessionStore, SESSION_VERSION};
+use continuo_engine::feel::Timing;
 use continuo_engine::generator::{GenerateError, GenerationRequest, Melody};
 use continuo_engine::generators::{pitch_filter, Engine};
 use continuo_engine::key::Key;
@@ -410,10 +411,28 @@ fn answer(
     let seeds: Vec<u64> = (0..request.variations.clamp(1, 8) as u64)
         .map(|k| request.id * 16 + k)
         .collect();
+    // What was played before the answer, as played (every note, from the bar line the prompt
+    // starts on): its micro-timing goes on the answer, and Export writes it.
+    let played = (start_tick > 0)
+        .then(|| history.segments().last())
+        .flatten()
+        .and_then(|segment| {
+            let first = segment.notes.first()?;
+            Some(segment.performance(segment.bar_line_before(first.beat)))
+        });
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         let (phrases, name, note) =
             engine.generate_variations(request.generator, &melodies, &generation_request, &seeds);
-        Ok::<_, GenerateError>((phrases?, name, note))
+        let mut phrases = phrases?;
+        if let Some(timing) = played
+            .as_deref()
+            .and_then(|played| Timing::learn(played, request.time_signature))
+        {
+            for phrase in &mut phrases {
+                timing.apply(phrase, start_tick, request.feel);
+            }
+        }
+        Ok::<_, GenerateError>((phrases, name, note))
     }));
     let elapsed = started.elapsed();
     let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
@@ -451,14 +470,7 @@ fn answer(
                 );
             }
             status.anchor = Some((anchor, request.timeline));
-            status.prompt = (start_tick > 0)
-                .then(|| history.segments().last())
-                .flatten()
-                .and_then(|segment| {
-                    let first = segment.notes.first()?;
-                    Some(segment.performance(segment.bar_line_before(first.beat)))
-                })
-                .map(|played| (played, start_tick));
+            status.prompt = played.map(|played| (played, start_tick));
             status.variations = variations;
             status.chosen = 0;
             status.phrases_made += 1;

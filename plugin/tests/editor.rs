@@ -351,6 +351,7 @@ fn export_writes_the_chosen_variation_where_the_musician_said() {
                 notes: melody.notes,
                 length_ticks: 48,
                 time_signature: TimeSignature::default(),
+                timing: Vec::new(),
             });
         }
         status.chosen = 1;

@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use continuo_engine::feel::Timing;
 use continuo_engine::generator::{GenerationRequest, Generator, Melody, PitchFilter, Style};
 use continuo_engine::generator::{
     MAX_LENGTH_BARS, MAX_TEMPERATURE, MAX_VARIATIONS, MIN_TEMPERATURE,
@@ -376,9 +377,15 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
         .map(|k| args.seed.wrapping_add(k))
         .collect();
     let started = Instant::now();
-    let phrases = generator
+    let mut phrases = generator
         .generate_variations(std::slice::from_ref(&prompt), &request, &seeds)
         .map_err(|e| e.to_string())?;
+    // The player's micro-timing, from the prompt as played, goes on every answer.
+    if let Some(timing) = Timing::learn(&played, ts) {
+        for phrase in &mut phrases {
+            timing.apply(phrase, request.start_tick, args.feel);
+        }
+    }
     let elapsed = started.elapsed();
     // Every file is written before anything is printed: output cut short (a closed pipe) loses
     // nothing.
@@ -399,7 +406,7 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
                 },
                 TrackOut {
                     name: "Continuo",
-                    notes: TrackNotes::Grid(&phrase.notes),
+                    notes: TrackNotes::Played(&phrase.performance()),
                     offset_ticks: request.start_tick,
                     channel: 1,
                 },

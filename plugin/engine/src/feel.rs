@@ -10,10 +10,12 @@
 //! the player's typical share of the gap to the next onset, leaving the rests a detached or
 //! staccato player leaves. `amount` blends from the notation (0) to the player (1).
 //!
-//! Timing finer than the grid (a twelfth of a beat) is not learnt: notes are on Continuo's grid.
+//! [`Timing`] adds what the grid (a twelfth of a beat) cannot hold: how far before or after the
+//! written onset the player plays, per sixteenth of the bar (laid back on the backbeat, pushing
+//! the downbeat), learnt from their notes as played and put on the answer as its timing.
 
 use crate::notation::eighth_pairs;
-use crate::phrase::{Note, TimeSignature, TICKS_PER_BEAT};
+use crate::phrase::{Note, Phrase, TimeSignature, TimedNote, MAX_TIMING_OFFSET, TICKS_PER_BEAT};
 
 /// Positions in a bar are counted in sixteenths (3 ticks).
 const SLOT_TICKS: u32 = 3;
@@ -186,6 +188,96 @@ impl Feel {
     }
 }
 
+/// The player's micro-timing: how far before or after the written onset they play, per
+/// sixteenth of the bar, learnt from their notes as played (in beats, finer than Continuo's grid)
+/// and put on an answer as its [`Phrase::timing`]. The second eighth of a beat of two eighths is
+/// left to [`Feel`]'s swing, on the grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timing {
+    /// Mean offset in beats per sixteenth of the bar, where the player played at least twice.
+    slots: Vec<Option<f64>>,
+    /// Mean offset over all notes (for the sixteenths where they did not play).
+    overall: f64,
+}
+
+impl Timing {
+    /// Learns the timing of `played` (sorted, beats from a bar line of `time_signature`).
+    /// `None` with fewer than four notes near a written onset.
+    pub fn learn(played: &[TimedNote], time_signature: TimeSignature) -> Option<Timing> {
+        let beat_ticks = TICKS_PER_BEAT as f64;
+        let bar = time_signature.bar_ticks().max(1);
+        let slots = bar.div_ceil(SLOT_TICKS) as usize;
+        // The grid notes as the notation reads them, to find the eighth pairs (swing's).
+        let on_grid: Vec<Note> = played
+            .iter()
+            .map(|n| Note::new((n.beat * beat_ticks).round().max(0.0) as u32, 1, n.pitch, 1))
+            .collect();
+        let swung: Vec<usize> = eighth_pairs(&on_grid).into_iter().map(|(i, _)| i).collect();
+        let mut sums = vec![(0.0, 0usize); slots];
+        let (mut total, mut count) = (0.0, 0usize);
+        for (i, note) in played.iter().enumerate() {
+            if swung.contains(&i) {
+                continue;
+            }
+            // The nearest written onset: a sixteenth or an eighth-note triplet.
+            let sixteenth = (note.beat * 4.0).round() / 4.0;
+            let triplet = (note.beat * 3.0).round() / 3.0;
+            let line = if (note.beat - triplet).abs() < (note.beat - sixteenth).abs() {
+                triplet
+            } else {
+                sixteenth
+            };
+            let offset = note.beat - line;
+            if offset.abs() > MAX_TIMING_OFFSET {
+                continue; // an ornament or a rhythm off both grids, not timing
+            }
+            let tick = (line * beat_ticks).round() as u32;
+            let slot = ((tick % bar) / SLOT_TICKS) as usize;
+            sums[slot].0 += offset;
+            sums[slot].1 += 1;
+            total += offset;
+            count += 1;
+        }
+        (count >= 4).then(|| Timing {
+            slots: sums
+                .into_iter()
+                .map(|(sum, n)| (n >= 2).then(|| sum / n as f64))
+                .collect(),
+            overall: total / count as f64,
+        })
+    }
+
+    /// Puts the timing on `phrase` (whose tick 0 lies `offset` ticks after a bar line of the
+    /// player's grid), scaled by `amount` (0–1): its [`Phrase::timing`].
+    pub fn apply(&self, phrase: &mut Phrase, offset: u32, amount: f32) {
+        let amount = amount.clamp(0.0, 1.0) as f64;
+        let bar = phrase.time_signature.bar_ticks().max(1);
+        let swung: Vec<usize> = eighth_pairs(&phrase.notes)
+            .into_iter()
+            .filter(|&(_, after)| after > TICKS_PER_BEAT / 2)
+            .map(|(i, _)| i)
+            .collect();
+        phrase.timing = phrase
+            .notes
+            .iter()
+            .enumerate()
+            .map(|(i, note)| {
+                if swung.contains(&i) {
+                    return 0.0;
+                }
+                let slot = (((note.start + offset) % bar) / SLOT_TICKS) as usize;
+                let player = self
+                    .slots
+                    .get(slot)
+                    .copied()
+                    .flatten()
+                    .unwrap_or(self.overall);
+                (amount * player).clamp(-MAX_TIMING_OFFSET, MAX_TIMING_OFFSET)
+            })
+            .collect();
+    }
+}
+
 /// The median of `values` (`None` when empty).
 fn median(values: &mut [f64]) -> Option<f64> {
     values.sort_by(f64::total_cmp);
@@ -331,5 +423,48 @@ mod tests {
         assert!(answer
             .windows(2)
             .all(|w| w[1].velocity + 2 >= w[0].velocity));
+    }
+
+    #[test]
+    fn a_laid_back_player_is_answered_laid_back() {
+        let ts = TimeSignature::default();
+        // Quarter notes: the downbeat pushed 20 ms early, the other beats 30 ms late (120 BPM:
+        // a beat is 500 ms), with a little noise.
+        let played: Vec<TimedNote> = (0..16)
+            .map(|i| {
+                let written = i as f64;
+                let offset = if i % 4 == 0 { -0.04 } else { 0.06 } + [0.004, -0.004][i % 2];
+                TimedNote {
+                    beat: written + offset,
+                    length: 0.8,
+                    pitch: 60,
+                    velocity: 90,
+                }
+            })
+            .collect();
+        let timing = Timing::learn(&played, ts).unwrap();
+        let mut answer = Phrase {
+            notes: (0..8).map(|i| Note::new(i * 12, 12, 62, 90)).collect(),
+            length_ticks: 96,
+            time_signature: ts,
+            timing: Vec::new(),
+        };
+        timing.apply(&mut answer, 0, 1.0);
+        assert_eq!(answer.validate(), Ok(()));
+        for (i, offset) in answer.timing.iter().enumerate() {
+            let want = if i % 4 == 0 { -0.04 } else { 0.06 };
+            assert!(
+                (offset - want).abs() < 0.005,
+                "note {i}: {offset} {timing:?}"
+            );
+        }
+        let performed = answer.performance();
+        assert!((performed[1].beat - 1.06).abs() < 0.005);
+        // Half the Feel, half the offsets; none at 0.
+        timing.apply(&mut answer, 0, 0.5);
+        assert!((answer.timing[1] - 0.03).abs() < 0.005);
+        timing.apply(&mut answer, 0, 0.0);
+        assert!(answer.timing.iter().all(|&t| t == 0.0));
+        assert!(Timing::learn(&played[..3], ts).is_none());
     }
 }

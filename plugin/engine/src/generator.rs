@@ -149,8 +149,9 @@ pub struct GenerationRequest {
     /// How strongly the neural model takes up the player's own interval patterns, 0 (the model
     /// alone) to 1 (see `motifs.rs`); the Markov generator follows them by nature.
     pub follow_motifs: f32,
-    /// How much of the player's feel (accents, articulation) the answer gets, 0 (notation: one
-    /// velocity, legato) to 1 (see `feel.rs`; the neural model).
+    /// How much of the player's feel (accents, dynamics, articulation, swing) the answer gets, 0
+    /// (notation: one velocity, legato) to 1 (see `feel.rs`; the neural model; the caller puts
+    /// the player's micro-timing on any generator's phrase with `feel::Timing`).
     pub feel: f32,
 }
 

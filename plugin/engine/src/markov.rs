@@ -521,6 +521,7 @@ impl Generator for MarkovGenerator {
             notes,
             length_ticks,
             time_signature: request.time_signature,
+            timing: Vec::new(),
         };
         phrase.validate().map_err(GenerateError::InvalidPhrase)?;
         Ok(phrase)

@@ -230,19 +230,7 @@ pub fn read_bytes(bytes: &[u8], track: Option<usize>) -> Result<ImportedMidi, Mi
     })
 }
 
-/// A note as it was played, in beats at whatever resolution it came (a file's pulses, a host's
-/// sample positions): what is written back when a performance is written.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TimedNote {
-    /// Onset in beats from the start of what it belongs to.
-    pub beat: f64,
-    /// Length in beats.
-    pub length: f64,
-    /// MIDI key, 0–127.
-    pub pitch: u8,
-    /// MIDI velocity, 1–127.
-    pub velocity: u8,
-}
+pub use crate::phrase::TimedNote;
 
 /// A track's notes: on Continuo's grid, or as played.
 #[derive(Debug, Clone, Copy)]

@@ -1002,6 +1002,7 @@ impl Decoder {
             notes: self.found,
             length_ticks: plan.length_ticks,
             time_signature: plan.time_signature,
+            timing: Vec::new(),
         };
         phrase.validate().map_err(GenerateError::InvalidPhrase)?;
         Ok(phrase)

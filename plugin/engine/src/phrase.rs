@@ -79,6 +79,24 @@ impl Note {
     }
 }
 
+/// A note as it is (or was) played, in beats at whatever resolution it comes (a file's pulses, a
+/// host's sample positions, the player's timing put on an answer).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimedNote {
+    /// Onset in beats from the start of what it belongs to.
+    pub beat: f64,
+    /// Length in beats.
+    pub length: f64,
+    /// MIDI key, 0–127.
+    pub pitch: u8,
+    /// MIDI velocity, 1–127.
+    pub velocity: u8,
+}
+
+/// How far from its grid position a note of a phrase may be played, in beats: a tick of the grid
+/// (42 ms at 120 BPM).
+pub const MAX_TIMING_OFFSET: f64 = 1.0 / 12.0;
+
 /// A generated continuation: a monophonic line that fills exactly `length_ticks`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Phrase {
@@ -88,6 +106,11 @@ pub struct Phrase {
     pub length_ticks: u32,
     /// The meter the phrase was written in.
     pub time_signature: TimeSignature,
+    /// How far after (+) or before (−) its place on the grid each note is played, in beats, at
+    /// most [`MAX_TIMING_OFFSET`]: the player's micro-timing put on the answer. Empty: on the
+    /// grid. (Saved projects from before it have none.)
+    #[serde(default)]
+    pub timing: Vec<f64>,
 }
 
 /// Why a phrase is not playable.
@@ -105,6 +128,8 @@ pub enum PhraseError {
     Overlap(usize),
     /// The note at this index ends after the phrase.
     PastEnd(usize),
+    /// The timing has another length than the notes, or an offset too large or not a number.
+    BadTiming,
 }
 
 impl std::fmt::Display for PhraseError {
@@ -116,6 +141,7 @@ impl std::fmt::Display for PhraseError {
             Self::Unsorted(i) => write!(f, "note {i} starts before the note preceding it"),
             Self::Overlap(i) => write!(f, "note {i} starts before the previous note ends"),
             Self::PastEnd(i) => write!(f, "note {i} ends after the end of the phrase"),
+            Self::BadTiming => write!(f, "the timing does not fit the notes"),
         }
     }
 }
@@ -125,6 +151,15 @@ impl std::error::Error for PhraseError {}
 impl Phrase {
     /// Checks every invariant the player and the file writer rely on.
     pub fn validate(&self) -> Result<(), PhraseError> {
+        let timing_fits = self.timing.is_empty()
+            || (self.timing.len() == self.notes.len()
+                && self
+                    .timing
+                    .iter()
+                    .all(|t| t.is_finite() && t.abs() <= MAX_TIMING_OFFSET));
+        if !timing_fits {
+            return Err(PhraseError::BadTiming);
+        }
         let mut previous: Option<&Note> = None;
         for (i, note) in self.notes.iter().enumerate() {
             if note.duration == 0 {
@@ -155,6 +190,36 @@ impl Phrase {
     /// The phrase's length in beats (quarter notes).
     pub fn length_beats(&self) -> f64 {
         self.length_ticks as f64 / TICKS_PER_BEAT as f64
+    }
+
+    /// The notes as they are played, in beats: each moved by its timing (none before the
+    /// phrase's start), and ending no later than the next note starts or the phrase ends.
+    pub fn performance(&self) -> Vec<TimedNote> {
+        let tick = 1.0 / TICKS_PER_BEAT as f64;
+        let start = |i: usize| {
+            let offset = self.timing.get(i).copied().unwrap_or(0.0);
+            (self.notes[i].start as f64 * tick + offset).max(0.0)
+        };
+        (0..self.notes.len())
+            .map(|i| {
+                let note = &self.notes[i];
+                let beat = start(i);
+                let offset = self.timing.get(i).copied().unwrap_or(0.0);
+                let limit = if i + 1 < self.notes.len() {
+                    start(i + 1)
+                } else {
+                    self.length_beats()
+                };
+                let end = (note.end() as f64 * tick + offset).min(limit);
+                TimedNote {
+                    beat,
+                    // Never shorter than a tick, never past the next onset or the phrase's end.
+                    length: (end - beat).max(tick.min(limit - beat).max(1e-6)),
+                    pitch: note.pitch,
+                    velocity: note.velocity,
+                }
+            })
+            .collect()
     }
 }
 
@@ -214,6 +279,7 @@ mod tests {
             notes: vec![note(0, 12, 60), note(12, 36, 62)],
             length_ticks: 48,
             time_signature: TimeSignature::default(),
+            timing: Vec::new(),
         };
         assert_eq!(good.validate(), Ok(()));
         let mut bad = good.clone();
@@ -228,8 +294,46 @@ mod tests {
         let mut bad = good.clone();
         bad.notes[0].pitch = 128;
         assert_eq!(bad.validate(), Err(PhraseError::PitchOutOfRange(0)));
-        let mut bad = good;
+        let mut bad = good.clone();
         bad.notes[0].velocity = 0;
         assert_eq!(bad.validate(), Err(PhraseError::BadVelocity(0)));
+        for timing in [vec![0.01], vec![0.0, 0.2], vec![f64::NAN, 0.0]] {
+            let bad = Phrase {
+                timing,
+                ..good.clone()
+            };
+            assert_eq!(bad.validate(), Err(PhraseError::BadTiming));
+        }
+    }
+
+    #[test]
+    fn a_timed_phrase_is_played_off_the_grid_and_its_notes_never_overlap() {
+        let phrase = Phrase {
+            notes: vec![note(0, 12, 60), note(12, 12, 62), note(24, 24, 64)],
+            length_ticks: 48,
+            time_signature: TimeSignature::default(),
+            // Early into the phrase (cannot start before it), late, early.
+            timing: vec![-0.05, 0.04, -0.03],
+        };
+        assert_eq!(phrase.validate(), Ok(()));
+        let played: Vec<(f64, f64)> = phrase
+            .performance()
+            .iter()
+            .map(|n| (n.beat, n.length))
+            .collect();
+        let expected = [(0.0, 0.95), (1.04, 0.93), (1.97, 2.0)];
+        for (got, want) in played.iter().zip(expected) {
+            assert!(
+                (got.0 - want.0).abs() < 1e-9 && (got.1 - want.1).abs() < 1e-9,
+                "{played:?}"
+            );
+        }
+        // On the grid without timing.
+        let plain = Phrase {
+            timing: Vec::new(),
+            ..phrase
+        };
+        assert_eq!(plain.performance()[1].beat, 1.0);
+        assert_eq!(plain.performance()[2].length, 2.0);
     }
 }

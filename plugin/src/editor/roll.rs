@@ -262,6 +262,7 @@ mod tests {
             }],
             length_ticks: 2 * 48,
             time_signature: TimeSignature::default(),
+            timing: Vec::new(),
         };
         let variations = [phrase];
         let view = RollView {

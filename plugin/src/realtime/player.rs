@@ -8,7 +8,7 @@
 
 use super::clock::{next_grid_line, BlockTime, Timeline};
 use super::modes::PlayMode;
-use continuo_engine::phrase::{Phrase, TICKS_PER_BEAT};
+use continuo_engine::phrase::Phrase;
 
 /// One note-on or note-off of a phrase, relative to the phrase's start.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,16 +55,17 @@ impl PlaybackPhrase {
         realign_step: f64,
         request_id: u64,
     ) -> Self {
-        let tick = 1.0 / TICKS_PER_BEAT as f64;
-        let mut events = Vec::with_capacity(phrase.notes.len() * 2);
-        for note in &phrase.notes {
+        // As played: on the grid, or moved by the player's micro-timing.
+        let notes = phrase.performance();
+        let mut events = Vec::with_capacity(notes.len() * 2);
+        for note in &notes {
             events.push(PhraseEvent {
-                beat: note.start as f64 * tick,
+                beat: note.beat,
                 key: note.pitch,
                 velocity: note.velocity.max(1),
             });
             events.push(PhraseEvent {
-                beat: note.end() as f64 * tick,
+                beat: note.beat + note.length,
                 key: note.pitch,
                 velocity: 0,
             });
@@ -323,6 +324,7 @@ mod tests {
                 .collect(),
             length_ticks: bars * 48,
             time_signature: TimeSignature::default(),
+            timing: Vec::new(),
         }
     }
 
