@@ -692,3 +692,108 @@ fn a_host_loop_that_wraps_inside_a_block_ends_notes_at_the_wrap_sample() {
     );
     assert_balanced(&events);
 }
+
+/// Answer mode: Continuo answers when the player rests for "Answer after" (2 beats by default).
+fn answer_mode_input(call_bars: u64, keep_playing: bool) -> Vec<(u64, In)> {
+    let mut input = setup_params();
+    input.push((0, In::Param("partner", 1.0))); // Answer
+    input.push((0, In::Param("length", 3.0))); // at most 4 bars
+    let keys: Vec<u8> = FIGURE
+        .iter()
+        .copied()
+        .cycle()
+        .take(8 * call_bars as usize)
+        .collect();
+    // Played legato-ish when the player keeps playing (no rest anywhere near the gap).
+    let held = if keep_playing { 11_000 } else { HELD };
+    input.extend(notes(&keys, EIGHTH, held, 0.8));
+    input.sort_by_key(|(at, _)| *at);
+    input
+}
+
+fn generated_note_ons(events: &[(u64, Out)]) -> Vec<u64> {
+    phrase_events(events)
+        .iter()
+        .filter(|(_, e)| matches!(e, Out::NoteOn { .. }))
+        .map(|(at, _)| *at)
+        .collect()
+}
+
+#[test]
+fn answer_mode_answers_a_call_after_the_rest_on_the_next_bar_and_gives_way_to_a_new_call() {
+    let mut daw = Daw::new(512);
+    // A one-bar call: its last note ends at beat 3.92; two beats of rest later (beat 5.92)
+    // Continuo asks for an answer, which starts on the next bar line (beat 8, sample 192000).
+    let call = answer_mode_input(1, false);
+    daw.expect_answer();
+    let mut events = daw.run(150_016, &call);
+    let asked = generated_note_ons(&events);
+    assert!(asked.is_empty(), "nothing before the answer: {asked:?}");
+    daw.let_worker_answer();
+    // The player comes back in the middle of the answer's second beat (beat 9.5).
+    let comeback = 228_000;
+    let mut second_call: Vec<(u64, In)> = notes(&[67, 65, 64], EIGHTH, HELD, 0.8)
+        .into_iter()
+        .map(|(at, event)| (at + comeback, event))
+        .collect();
+    second_call.sort_by_key(|(at, _)| *at);
+    // Its last note ends at beat 10.92; the answer is asked for at 12.92.
+    daw.expect_answer();
+    events.extend(daw.run(311_000 - daw.position, &second_call));
+    daw.let_worker_answer();
+    events.extend(daw.run(600_000 - daw.position, &[]));
+    let answer = generated_note_ons(&events);
+    assert_eq!(
+        answer.first(),
+        Some(&192_000),
+        "the answer starts on the next bar"
+    );
+    // The answer stops where the player comes back: every note it sounds ends on that sample,
+    // and it plays nothing more until the new call (ending at beat 10.9) has had its rest and
+    // been answered on the next bar line (beat 16, sample 384000).
+    let phrase = phrase_events(&events);
+    let cut: Vec<(u64, Out)> = phrase
+        .iter()
+        .filter(|(at, _)| *at >= comeback && *at < 384_000)
+        .copied()
+        .collect();
+    let mut sounding_at_comeback = 0;
+    for &(at, event) in &phrase {
+        if at < comeback {
+            match event {
+                Out::NoteOn { .. } => sounding_at_comeback += 1,
+                Out::NoteOff { .. } => sounding_at_comeback -= 1,
+                Out::Midi(_) => {}
+            }
+        }
+    }
+    assert!(
+        cut.iter()
+            .all(|(at, e)| *at == comeback && matches!(e, Out::NoteOff { .. })),
+        "after the comeback only its note-offs, at once: {cut:?}"
+    );
+    assert_eq!(cut.len(), sounding_at_comeback as usize);
+    assert!(
+        answer.contains(&384_000),
+        "the second call is answered on the next bar: {answer:?}"
+    );
+    assert_balanced(&events);
+}
+
+#[test]
+fn answer_mode_stays_quiet_while_the_player_keeps_playing() {
+    let mut daw = Daw::new(512);
+    // Four bars without a rest: no answer while they play.
+    let events = daw.run(4 * 96_000, &answer_mode_input(4, true));
+    assert!(generated_note_ons(&events).is_empty());
+    // Then the rest: the call is answered, once, on the next bar line after the gap.
+    daw.expect_answer();
+    let mut events = daw.run(48_000 + 512, &[]);
+    daw.let_worker_answer();
+    events.extend(daw.run(480_000, &[]));
+    let answer = generated_note_ons(&events);
+    assert_eq!(answer.first(), Some(&(5 * 96_000)), "{answer:?}");
+    // At most Length (4 bars): nothing after beat 36.
+    assert!(answer.iter().all(|&at| at < 9 * 96_000), "{answer:?}");
+    assert_balanced(&events);
+}

@@ -294,6 +294,11 @@ impl EditorUi {
 
                 ui.label("Feel");
                 widgets::slider(ui, "Feel", &p.feel, setter);
+                ui.label("Partner");
+                ui.horizontal(|ui| {
+                    widgets::enum_combo(ui, "Partner", &p.partner, setter);
+                    widgets::slider_sized(ui, "Answer after", &p.answer_after, setter, 90.0);
+                });
                 ui.end_row();
             });
     }

@@ -26,7 +26,8 @@ pub mod worker;
 
 use params::ContinuoParams;
 use realtime::clock::{BlockTime, Clock, TransportInfo};
-use realtime::modes::PlayMode;
+use realtime::modes::{PartnerMode, PlayMode};
+use realtime::partner::{Heard, Partner};
 use realtime::player::{BlockEvents, OutEvent, Player};
 use realtime::queues::{new_queues, AudioEnds, CaptureEvent, SuggestRequest, WorkerEnds};
 use realtime::tracker::NoteTracker;
@@ -64,6 +65,14 @@ pub struct Continuo {
     segment: u32,
     /// Value of the Suggest parameter in the previous block, for rising-edge detection.
     previous_suggest: bool,
+    /// The player's turn, for Answer mode.
+    partner: Partner,
+    /// Requests with a lower id were overtaken by a new call in Answer mode: their phrases are
+    /// kept (to browse or export) but not played.
+    answers_cancelled_below: u64,
+    /// Set when a new call ended the answer inside the piece being played: the rest of the
+    /// piece's phrase events are dropped.
+    answer_interrupted: bool,
     /// Editor clicks already turned into requests.
     seen_clicks: u32,
     /// Editor Play-once clicks already acted on.
@@ -102,6 +111,9 @@ impl Default for Continuo {
             passed: NoteTracker::default(),
             segment: 0,
             previous_suggest: false,
+            partner: Partner::default(),
+            answers_cancelled_below: 0,
+            answer_interrupted: false,
             seen_clicks: 0,
             seen_replays: 0,
             requests_made: 0,
@@ -124,6 +136,8 @@ struct BlockSettings {
     /// Output channel of the plugin's notes (0–15).
     channel: u8,
     thru: bool,
+    /// Whether Continuo answers by itself.
+    partner_mode: PartnerMode,
     /// Samples in the whole block (events are clamped inside it).
     samples: u32,
     /// Where the piece being played starts in the block.
@@ -224,13 +238,29 @@ impl Continuo {
                 let channel_number = channel.number().unwrap_or(0) & 15;
                 if let Some(key_number) = key.number() {
                     if !bypass {
+                        let at = timing.saturating_sub(offset);
                         self.capture(
                             time,
-                            timing.saturating_sub(offset),
+                            at,
                             channel_number,
                             key_number,
                             velocity_to_midi(velocity),
                         );
+                        let heard = self.partner.note_on(
+                            channel_number,
+                            key_number,
+                            time.beat_at(at),
+                            block.partner_mode,
+                        );
+                        if heard == Heard::NewCall {
+                            // The player takes the turn back: the answer stops here, and answers
+                            // still being made are not played.
+                            self.end_generated_notes(context, timing);
+                            self.pending_panic = self.generated.any_sounding();
+                            self.player.disarm();
+                            self.answers_cancelled_below = self.requests_made + 1;
+                            self.answer_interrupted = true;
+                        }
                     }
                     if (thru || bypass) && context.try_send_event(event).is_ok() {
                         self.passed.note_on(channel_number, key_number);
@@ -248,13 +278,10 @@ impl Continuo {
                 let channel_number = channel.number().unwrap_or(0) & 15;
                 if let Some(key_number) = key.number() {
                     if !bypass {
-                        self.capture(
-                            time,
-                            timing.saturating_sub(offset),
-                            channel_number,
-                            key_number,
-                            0,
-                        );
+                        let at = timing.saturating_sub(offset);
+                        self.capture(time, at, channel_number, key_number, 0);
+                        self.partner
+                            .note_off(channel_number, key_number, time.beat_at(at));
                     }
                     // A passed note's note-off always follows it, whatever Thru is now; a note
                     // that was never passed (Thru was off) gets no orphan note-off.
@@ -301,6 +328,7 @@ impl Continuo {
         }
         if time.discontinuity {
             self.segment = self.segment.wrapping_add(1);
+            self.partner.forget_call();
             if time.timeline_changed {
                 // Transport started or stopped: a phrase belongs to the timeline it was placed on.
                 self.player.disarm();
@@ -333,7 +361,12 @@ impl Continuo {
         if self.queues.garbage.vacant_len() > 0 {
             if let Some(phrase) = self.queues.phrases.try_pop() {
                 self.end_generated_notes(context, block.offset);
-                if let Some(old) = self.player.install(phrase, time) {
+                let overtaken = phrase.request_id < self.answers_cancelled_below;
+                let old = self.player.install(phrase, time);
+                if overtaken {
+                    self.player.disarm();
+                }
+                if let Some(old) = old {
                     if let Err(old) = self.queues.garbage.try_push(old) {
                         // Unreachable (room was checked, this is the only producer), but never
                         // free on the audio thread: leak instead.
@@ -357,15 +390,22 @@ impl Continuo {
                 *carried = Some(event);
                 break;
             }
+            // Phrase events strictly before the input event go first: a player's note on the
+            // very sample of an answer's note takes the turn before that note sounds.
             while next_generated < generated_count
                 && block.offset + self.block_events.as_slice()[next_generated].sample
-                    <= event.timing()
+                    < event.timing()
             {
                 let out = self.block_events.as_slice()[next_generated];
                 self.emit_generated(context, out, block);
                 next_generated += 1;
             }
             self.handle_input(context, event, time, block);
+            if self.answer_interrupted {
+                // A new call ended the answer: what it would still play in this piece is dropped.
+                self.answer_interrupted = false;
+                next_generated = generated_count;
+            }
         }
         while next_generated < generated_count {
             let out = self.block_events.as_slice()[next_generated];
@@ -385,6 +425,29 @@ impl Continuo {
         if !triggered || bypass {
             return;
         }
+        let length = self.params.length_bars.value();
+        self.request(time, length);
+    }
+
+    /// In Answer mode, answers a call the player has finished (a rest of "Answer after" beats):
+    /// with a phrase as long as the call, at most Length bars.
+    fn poll_partner(&mut self, time: &BlockTime, block: &BlockSettings) {
+        let gap = self
+            .params
+            .answer_after
+            .value()
+            .clamp(1, params::MAX_ANSWER_AFTER) as f64;
+        let Some(call_bars) = self.partner.poll(block.partner_mode, gap, time) else {
+            return;
+        };
+        if !block.bypass {
+            let length = (call_bars as i32).min(self.params.length_bars.value());
+            self.request(time, length);
+        }
+    }
+
+    /// Sends the worker a request for a phrase of `length_bars` with the current parameters.
+    fn request(&mut self, time: &BlockTime, length_bars: i32) {
         self.requests_made += 1;
         let request = SuggestRequest {
             id: self.requests_made,
@@ -394,12 +457,7 @@ impl Continuo {
             tempo: time.tempo,
             time_signature: time.time_signature,
             bar_origin: time.bar_origin,
-            length_bars: self
-                .params
-                .length_bars
-                .value()
-                .clamp(params::MIN_LENGTH_BARS, params::MAX_LENGTH_BARS)
-                as u32,
+            length_bars: length_bars.clamp(params::MIN_LENGTH_BARS, params::MAX_LENGTH_BARS) as u32,
             start: self.params.start.value().into(),
             style: self.params.style.value().into(),
             temperature: self
@@ -539,6 +597,7 @@ impl Plugin for Continuo {
             play_mode: self.params.play_mode.value().into(),
             channel: (self.params.output_channel.value().clamp(1, 16) - 1) as u8,
             thru: self.params.thru.value(),
+            partner_mode: self.params.partner.value().into(),
             samples,
             offset: 0,
             last_piece: after_wrap.is_none(),
@@ -557,6 +616,7 @@ impl Plugin for Continuo {
 
         let (bypass, play_mode) = (block.bypass, block.play_mode);
         self.poll_suggest(&time, bypass);
+        self.poll_partner(&time, &block);
         let position = if bypass {
             None
         } else {

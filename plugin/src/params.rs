@@ -11,7 +11,7 @@ use continuo_engine::generator::{self, GeneratorChoice, ScaleLock, Style};
 use continuo_engine::key::{Key, Mode};
 
 use crate::editor::settings::EditorSettings;
-use crate::realtime::modes::{PlayMode, StartMode};
+use crate::realtime::modes::{PartnerMode, PlayMode, StartMode};
 use crate::session::SessionStore;
 
 /// When a new phrase starts playing (the parameter; see [`StartMode`]).
@@ -37,6 +37,29 @@ impl From<StartParam> for StartMode {
         }
     }
 }
+
+/// Whether Continuo answers by itself (the parameter; see [`PartnerMode`]).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartnerParam {
+    #[id = "manual"]
+    #[name = "Manual"]
+    Manual,
+    #[id = "answer"]
+    #[name = "Answer"]
+    Answer,
+}
+
+impl From<PartnerParam> for PartnerMode {
+    fn from(value: PartnerParam) -> Self {
+        match value {
+            PartnerParam::Manual => PartnerMode::Manual,
+            PartnerParam::Answer => PartnerMode::Answer,
+        }
+    }
+}
+
+/// The longest rest, in beats, that "Answer after" can wait for (two bars of 4/4).
+pub const MAX_ANSWER_AFTER: i32 = 8;
 
 /// What happens to a phrase once it has been generated (the parameter; see [`PlayMode`]).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,6 +318,14 @@ pub struct ContinuoParams {
     /// 0 % is notation on the grid at one velocity, 100 % the player's.
     #[id = "feel"]
     pub feel: FloatParam,
+
+    /// Manual (Suggest asks) or Answer (Continuo answers when the player rests).
+    #[id = "partner"]
+    pub partner: EnumParam<PartnerParam>,
+
+    /// In Answer mode, how many beats of rest after the player's last note make a call over.
+    #[id = "answer-after"]
+    pub answer_after: IntParam,
 }
 
 impl Default for ContinuoParams {
@@ -374,6 +405,16 @@ impl Default for ContinuoParams {
             .with_unit("%")
             .with_value_to_string(formatters::v2s_f32_percentage(0))
             .with_string_to_value(formatters::s2v_f32_percentage()),
+            partner: EnumParam::new("Partner", PartnerParam::Manual),
+            answer_after: IntParam::new(
+                "Answer after",
+                2,
+                IntRange::Linear {
+                    min: 1,
+                    max: MAX_ANSWER_AFTER,
+                },
+            )
+            .with_unit(" beats"),
         }
     }
 }

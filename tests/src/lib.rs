@@ -568,6 +568,13 @@ impl Daw {
         }
     }
 
+    /// Notes the saved suggestion now, so that [`Daw::let_worker_answer`] waits for one that
+    /// replaces it: for answers the plugin asks for by itself (Answer mode), with no Suggest
+    /// press for [`Daw::run`] to see.
+    pub fn expect_answer(&mut self) {
+        self.suggestion_at_press = Some(self.saved_suggestion());
+    }
+
     /// The variations of the last suggestion in the state the plugin would save now.
     fn saved_suggestion(&mut self) -> serde_json::Value {
         let blob = self.save_state();

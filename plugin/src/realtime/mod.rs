@@ -8,6 +8,7 @@
 
 pub mod clock;
 pub mod modes;
+pub mod partner;
 pub mod player;
 pub mod queues;
 pub mod tracker;

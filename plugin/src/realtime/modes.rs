@@ -22,3 +22,13 @@ pub enum StartMode {
     /// Right after the last note the player played (on the grid).
     AfterLastNote,
 }
+
+/// Whether Continuo waits to be asked or answers by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartnerMode {
+    /// Only Suggest (the button or its automation) asks for a phrase.
+    Manual,
+    /// When the player has played and then rests for the chosen gap, Continuo answers; a new
+    /// call while it answers takes over.
+    Answer,
+}
