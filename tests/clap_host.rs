@@ -797,3 +797,52 @@ fn answer_mode_stays_quiet_while_the_player_keeps_playing() {
     assert!(answer.iter().all(|&at| at < 9 * 96_000), "{answer:?}");
     assert_balanced(&events);
 }
+
+#[test]
+fn continuous_mode_plays_a_new_phrase_every_length_bars_end_to_end() {
+    let mut daw = Daw::new(512);
+    // The figure, then Continuous mode with two-bar phrases from the neural model (its answers
+    // differ from one phrase to the next, so the harness sees each one arrive).
+    let mut input = played_input();
+    input.retain(|(_, e)| !matches!(e, In::Param("suggest", _)));
+    input.push((0, In::Param("generator", 0.0)));
+    input.push((0, In::Param("temperature", 0.5)));
+    input.push((TRIGGER_AT, In::Param("partner", 2.0)));
+    input.sort_by_key(|(at, _)| *at);
+    // Asked at beat 12.5 for beat 16; then a bar ahead of each end: at beats 20 and 28.
+    daw.expect_answer();
+    let mut events = daw.run(TRIGGER_AT + 512, &input);
+    daw.let_worker_answer();
+    for asked_at in [480_000u64, 672_000] {
+        daw.expect_answer();
+        events.extend(daw.run(asked_at + 512 - daw.position, &[]));
+        daw.let_worker_answer();
+    }
+    events.extend(daw.run(960_000 - daw.position, &[]));
+    // The fourth phrase starts at beat 40, where this ends: stop the transport, which ends it.
+    daw.playing = false;
+    events.extend(daw.run(1_024, &[]));
+    let phrase = phrase_events(&events);
+    let ons = |from: u64, to: u64| {
+        phrase
+            .iter()
+            .filter(|(at, e)| (from..to).contains(at) && matches!(e, Out::NoteOn { .. }))
+            .count()
+    };
+    // Three phrases, end to end from beat 16: nothing before, something in each.
+    assert_eq!(ons(0, PHRASE_START), 0);
+    for (from, to) in [(384_000, 576_000), (576_000, 768_000), (768_000, 960_000)] {
+        assert!(ons(from, to) > 0, "a phrase from sample {from}: {phrase:?}");
+    }
+    // One phrase at a time: never two notes sounding at once.
+    let mut sounding = 0i32;
+    for (_, event) in &phrase {
+        match event {
+            Out::NoteOn { .. } => sounding += 1,
+            Out::NoteOff { .. } => sounding -= 1,
+            Out::Midi(_) => {}
+        }
+        assert!(sounding <= 1, "{phrase:?}");
+    }
+    assert_balanced(&events);
+}

@@ -419,6 +419,12 @@ fn status_line(ui: &mut egui::Ui, status: &Status, host: &crate::realtime::view:
         ));
         ui.label(format!("· {} notes played", status.history_notes));
         ui.label(format!("· last suggestion {time}"));
+        if host.late_phrases > 0 {
+            ui.label(format!(
+                "· {} of {} answers were not ready in time and started on the next grid line",
+                host.late_phrases, host.phrases
+            ));
+        }
     });
     if let Some(why) = &status.fallback {
         ui.colored_label(WARNING, format!("Markov fallback: {why}"));

@@ -12,7 +12,7 @@ use crate::realtime::clock::{next_grid_line, Timeline};
 use crate::realtime::queues::CaptureEvent;
 use continuo_engine::generator::Melody;
 use continuo_engine::midi_file::TimedNote;
-use continuo_engine::phrase::{monophonic, Note, TimeSignature, TICKS_PER_BEAT};
+use continuo_engine::phrase::{monophonic, Note, Phrase, TimeSignature, TICKS_PER_BEAT};
 
 /// How much playing the history keeps.
 pub const HISTORY_BARS: f64 = 64.0;
@@ -160,6 +160,24 @@ impl History {
 
     pub fn last_segment(&self) -> Option<&Segment> {
         self.segments.back()
+    }
+
+    /// Adds Continuo's own phrase, as it plays from `anchor`, to segment `segment_id` (Continuous
+    /// mode: each phrase goes on from everything heard, its own phrases included). `like` gives
+    /// the segment's timeline, meter and bar origin should it not exist yet.
+    pub fn add_own(&mut self, like: &CaptureEvent, anchor: f64, phrase: &Phrase) {
+        for note in phrase.performance() {
+            self.push(
+                like.segment,
+                like,
+                PlayedNote {
+                    beat: anchor + note.beat,
+                    length: note.length,
+                    key: note.pitch,
+                    velocity: note.velocity,
+                },
+            );
+        }
     }
 
     /// Applies one capture event from the audio thread.

@@ -73,6 +73,10 @@ pub struct Continuo {
     /// Set when a new call ended the answer inside the piece being played: the rest of the
     /// piece's phrase events are dropped.
     answer_interrupted: bool,
+    /// The latest request whose phrase has been counted as on time or late (for the status).
+    last_answer_counted: u64,
+    /// Continuous mode: the next phrase, waiting for its anchor (where the playing one ends).
+    waiting: Option<Box<realtime::player::PlaybackPhrase>>,
     /// Editor clicks already turned into requests.
     seen_clicks: u32,
     /// Editor Play-once clicks already acted on.
@@ -114,6 +118,8 @@ impl Default for Continuo {
             partner: Partner::default(),
             answers_cancelled_below: 0,
             answer_interrupted: false,
+            last_answer_counted: 0,
+            waiting: None,
             seen_clicks: 0,
             seen_replays: 0,
             requests_made: 0,
@@ -199,6 +205,14 @@ impl Continuo {
                 })
                 .is_ok()
         });
+    }
+
+    /// Hands a phrase back to the worker to be freed (never freed on the audio thread).
+    fn discard(&mut self, phrase: Box<realtime::player::PlaybackPhrase>) {
+        if let Err(phrase) = self.queues.garbage.try_push(phrase) {
+            // Only when the worker has stopped emptying the queue: leak rather than free here.
+            std::mem::forget(phrase);
+        }
     }
 
     /// Pushes a played note to the worker. Drops it if the worker has fallen seconds behind.
@@ -329,6 +343,12 @@ impl Continuo {
         if time.discontinuity {
             self.segment = self.segment.wrapping_add(1);
             self.partner.forget_call();
+            // A phrase placed before the jump no longer follows anything.
+            if self.queues.garbage.vacant_len() > 0 {
+                if let Some(waiting) = self.waiting.take() {
+                    self.discard(waiting);
+                }
+            }
             if time.timeline_changed {
                 // Transport started or stopped: a phrase belongs to the timeline it was placed on.
                 self.player.disarm();
@@ -360,17 +380,31 @@ impl Continuo {
         // take a phrase when there is room to hand the old one back.
         if self.queues.garbage.vacant_len() > 0 {
             if let Some(phrase) = self.queues.phrases.try_pop() {
-                self.end_generated_notes(context, block.offset);
-                let overtaken = phrase.request_id < self.answers_cancelled_below;
-                let old = self.player.install(phrase, time);
-                if overtaken {
-                    self.player.disarm();
+                // An answer's first arrival counts (a browsed variation of it comes again later).
+                if phrase.autoplay && phrase.request_id > self.last_answer_counted {
+                    self.last_answer_counted = phrase.request_id;
+                    self.shared
+                        .host
+                        .count_phrase(Player::is_late(&phrase, time));
                 }
-                if let Some(old) = old {
-                    if let Err(old) = self.queues.garbage.try_push(old) {
-                        // Unreachable (room was checked, this is the only producer), but never
-                        // free on the audio thread: leak instead.
-                        std::mem::forget(old);
+                let follows = phrase.follows
+                    && phrase.timeline == time.timeline
+                    && phrase.anchor >= time.start_beat
+                    && self.player.is_armed();
+                if follows {
+                    // Continuous mode: it takes over at its anchor, where the playing one ends.
+                    if let Some(older) = self.waiting.replace(phrase) {
+                        self.discard(older);
+                    }
+                } else {
+                    self.end_generated_notes(context, block.offset);
+                    let overtaken = phrase.request_id < self.answers_cancelled_below;
+                    let old = self.player.install(phrase, time);
+                    if overtaken {
+                        self.player.disarm();
+                    }
+                    if let Some(old) = old {
+                        self.discard(old);
                     }
                 }
             }
@@ -378,7 +412,25 @@ impl Continuo {
 
         self.block_events.clear();
         if !bypass {
-            self.player.render(time, play_mode, &mut self.block_events);
+            let due = self
+                .waiting
+                .as_ref()
+                .filter(|next| next.timeline == time.timeline && next.anchor < time.end_beat())
+                .map(|next| next.anchor);
+            match due {
+                Some(anchor) if self.queues.garbage.vacant_len() > 0 => {
+                    // The playing phrase up to the anchor (its notes end there), then the next.
+                    self.player
+                        .render_until(time, play_mode, &mut self.block_events, anchor);
+                    if let Some(next) = self.waiting.take() {
+                        if let Some(old) = self.player.install(next, time) {
+                            self.discard(old);
+                        }
+                    }
+                    self.player.render(time, play_mode, &mut self.block_events);
+                }
+                _ => self.player.render(time, play_mode, &mut self.block_events),
+            }
         }
 
         // Merge the phrase's events with the incoming ones in time order.
@@ -426,7 +478,7 @@ impl Continuo {
             return;
         }
         let length = self.params.length_bars.value();
-        self.request(time, length);
+        self.request(time, length, None);
     }
 
     /// In Answer mode, answers a call the player has finished (a rest of "Answer after" beats):
@@ -442,12 +494,29 @@ impl Continuo {
         };
         if !block.bypass {
             let length = (call_bars as i32).min(self.params.length_bars.value());
-            self.request(time, length);
+            self.request(time, length, None);
         }
     }
 
-    /// Sends the worker a request for a phrase of `length_bars` with the current parameters.
-    fn request(&mut self, time: &BlockTime, length_bars: i32) {
+    /// In Continuous mode, asks for the next phrase a bar before the playing one ends, to start
+    /// right where it ends.
+    fn poll_continuous(&mut self, time: &BlockTime, block: &BlockSettings) {
+        let length = self
+            .params
+            .length_bars
+            .value()
+            .clamp(params::MIN_LENGTH_BARS, params::MAX_LENGTH_BARS);
+        let at = self
+            .partner
+            .poll_continuous(block.partner_mode, time, length as u32);
+        if let (Some(at), false) = (at, block.bypass) {
+            self.request(time, length, Some(at));
+        }
+    }
+
+    /// Sends the worker a request for a phrase of `length_bars` with the current parameters,
+    /// placed by Start, or at `at_beat` (Continuous mode).
+    fn request(&mut self, time: &BlockTime, length_bars: i32, at_beat: Option<f64>) {
         self.requests_made += 1;
         let request = SuggestRequest {
             id: self.requests_made,
@@ -459,6 +528,7 @@ impl Continuo {
             bar_origin: time.bar_origin,
             length_bars: length_bars.clamp(params::MIN_LENGTH_BARS, params::MAX_LENGTH_BARS) as u32,
             start: self.params.start.value().into(),
+            at_beat,
             style: self.params.style.value().into(),
             temperature: self
                 .params
@@ -617,6 +687,7 @@ impl Plugin for Continuo {
         let (bypass, play_mode) = (block.bypass, block.play_mode);
         self.poll_suggest(&time, bypass);
         self.poll_partner(&time, &block);
+        self.poll_continuous(&time, &block);
         let position = if bypass {
             None
         } else {

@@ -47,6 +47,9 @@ pub enum PartnerParam {
     #[id = "answer"]
     #[name = "Answer"]
     Answer,
+    #[id = "continuous"]
+    #[name = "Continuous"]
+    Continuous,
 }
 
 impl From<PartnerParam> for PartnerMode {
@@ -54,6 +57,7 @@ impl From<PartnerParam> for PartnerMode {
         match value {
             PartnerParam::Manual => PartnerMode::Manual,
             PartnerParam::Answer => PartnerMode::Answer,
+            PartnerParam::Continuous => PartnerMode::Continuous,
         }
     }
 }
@@ -319,7 +323,8 @@ pub struct ContinuoParams {
     #[id = "feel"]
     pub feel: FloatParam,
 
-    /// Manual (Suggest asks) or Answer (Continuo answers when the player rests).
+    /// Manual (Suggest asks), Answer (Continuo answers when the player rests) or Continuous (a
+    /// new phrase every Length bars).
     #[id = "partner"]
     pub partner: EnumParam<PartnerParam>,
 

@@ -19,7 +19,7 @@ use crate::history::{History, Segment};
 use crate::realtime::clock::{next_grid_line, Timeline};
 use crate::realtime::modes::StartMode;
 use crate::realtime::player::PlaybackPhrase;
-use crate::realtime::queues::{SuggestRequest, WorkerEnds};
+use crate::realtime::queues::{CaptureEvent, SuggestRequest, WorkerEnds};
 use crate::realtime::view::HostView;
 use crate::session::{SavedSession, SessionStore, SESSION_VERSION};
 use continuo_engine::feel::Timing;
@@ -191,6 +191,30 @@ fn run(
         let mut answered = false;
         while let Some(request) = queues.requests.try_pop() {
             if let Some(placement) = answer(&request, &history, &mut engine, &mut queues, &shared) {
+                if request.at_beat.is_some() {
+                    // Continuous mode: the next phrase goes on from this one too.
+                    let phrase = shared
+                        .status
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .variations
+                        .first()
+                        .cloned();
+                    if let Some(phrase) = phrase {
+                        let like = CaptureEvent {
+                            timeline: request.timeline,
+                            segment: request.segment,
+                            beat: placement.anchor,
+                            channel: 0,
+                            key: 0,
+                            velocity: 0,
+                            time_signature: request.time_signature,
+                            bar_origin: request.bar_origin,
+                        };
+                        history.add_own(&like, placement.anchor, &phrase);
+                        history_changed = true;
+                    }
+                }
                 placed = Some(placement);
             }
             answered = true;
@@ -330,6 +354,10 @@ pub fn placement(request: &SuggestRequest, history: &History) -> (f64, f64) {
     let margin = SCHEDULING_MARGIN_SECONDS * request.tempo / 60.0;
     let earliest = request.now_beat + margin;
     let bar = request.time_signature.bar_beats();
+    if let Some(at) = request.at_beat {
+        // Continuous mode: right where the phrase before it ends; a bar later if late.
+        return (at, bar);
+    }
     match request.start {
         StartMode::NextBar => (next_grid_line(request.bar_origin, bar, earliest), bar),
         StartMode::NextBeat => (next_grid_line(request.bar_origin, 1.0, earliest), 1.0),
@@ -455,13 +483,14 @@ fn answer(
     };
     match result {
         Ok(Ok((variations, name, note))) => {
-            let playback = Box::new(PlaybackPhrase::new(
+            let mut playback = Box::new(PlaybackPhrase::new(
                 &variations[0],
                 anchor,
                 request.timeline,
                 realign_step,
                 request.id,
             ));
+            playback.follows = request.at_beat.is_some();
             status.generator = name;
             status.error = note;
             if queues.phrases.try_push(playback).is_err() {
@@ -496,7 +525,6 @@ pub fn click_suggest(shared: &Shared) {
 mod tests {
     use super::*;
     use crate::realtime::clock::Timeline;
-    use crate::realtime::queues::CaptureEvent;
     use continuo_engine::generator::Style;
     use continuo_engine::generator::{GeneratorChoice, ScaleLock};
     use continuo_engine::phrase::TimeSignature;
@@ -512,6 +540,7 @@ mod tests {
             bar_origin: 0.0,
             length_bars: 2,
             start,
+            at_beat: None,
             style: Style::Auto,
             temperature: 1.0,
             follow_motifs: 0.25,
@@ -571,6 +600,12 @@ mod tests {
             placement(&request(8.0, StartMode::NextBar), &history),
             (12.0, 4.0)
         );
+        // Continuous mode: exactly where asked (where the phrase before ends), whatever Start.
+        let continuous = SuggestRequest {
+            at_beat: Some(16.0),
+            ..request(12.0, StartMode::AfterLastNote)
+        };
+        assert_eq!(placement(&continuous, &history), (16.0, 4.0));
     }
 
     #[test]

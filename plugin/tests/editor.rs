@@ -239,6 +239,7 @@ fn request() -> SuggestRequest {
         bar_origin: 0.0,
         length_bars: 2,
         start: StartMode::NextBar,
+        at_beat: None,
         style: Style::Folk,
         temperature: 1.0,
         follow_motifs: 0.25,

@@ -31,4 +31,7 @@ pub enum PartnerMode {
     /// When the player has played and then rests for the chosen gap, Continuo answers; a new
     /// call while it answers takes over.
     Answer,
+    /// A new phrase every Length bars while time runs, each going on from everything heard,
+    /// its own phrases included.
+    Continuous,
 }

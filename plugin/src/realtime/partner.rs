@@ -1,4 +1,5 @@
-//! Real-time: when Continuo answers by itself, in turns with the player (Answer mode).
+//! Real-time: when Continuo plays by itself — in turns with the player (Answer mode), or a
+//! phrase every Length bars (Continuous mode).
 //!
 //! The player's notes go by on the audio thread; [`Partner`] keeps just enough of them to
 //! decide, at the end of each block, whether a *call* (something played) has been followed by a
@@ -21,6 +22,8 @@ pub struct Partner {
     /// started and where its last note was released.
     call_start: f64,
     last_release: f64,
+    /// Continuous mode: where the phrase after the one asked for last is to start.
+    next_phrase_at: Option<f64>,
 }
 
 /// What the player just did, for the caller to act on.
@@ -60,6 +63,30 @@ impl Partner {
     /// compare with the new ones, so it is left unanswered.
     pub fn forget_call(&mut self) {
         self.call_open = false;
+        self.next_phrase_at = None;
+    }
+
+    /// At the end of a block in Continuous mode: the beat where the next phrase (of
+    /// `length_bars` bars) is to start, when it is time to ask for it — the next bar line at
+    /// least a beat away for the first, then where the previous one ends, asked for a bar ahead.
+    pub fn poll_continuous(
+        &mut self,
+        mode: PartnerMode,
+        time: &BlockTime,
+        length_bars: u32,
+    ) -> Option<f64> {
+        if mode != PartnerMode::Continuous {
+            self.next_phrase_at = None;
+            return None;
+        }
+        let bar = time.time_signature.bar_beats();
+        let at = match self.next_phrase_at {
+            None => time.next_bar_at_or_after(time.end_beat() + 1.0),
+            Some(next) if time.end_beat() >= next - bar => next,
+            Some(_) => return None,
+        };
+        self.next_phrase_at = Some(at + length_bars.max(1) as f64 * bar);
+        Some(at)
     }
 
     /// At the end of a block: in Answer mode, when a call has been followed by `gap` beats with
@@ -123,5 +150,43 @@ mod tests {
         );
         partner.forget_call();
         assert_eq!(partner.poll(answer, 2.0, &block(20.0, 0.5)), None);
+    }
+
+    #[test]
+    fn continuous_mode_asks_a_bar_ahead_for_phrases_end_to_end() {
+        let mut partner = Partner::default();
+        let continuous = PartnerMode::Continuous;
+        // The first on the next bar line at least a beat away; two-bar phrases.
+        assert_eq!(
+            partner.poll_continuous(continuous, &block(3.5, 0.25), 2),
+            Some(8.0)
+        );
+        assert_eq!(
+            partner.poll_continuous(continuous, &block(4.0, 0.25), 2),
+            None
+        );
+        // The next (at beat 16) is asked for once the block reaches beat 12.
+        assert_eq!(
+            partner.poll_continuous(continuous, &block(11.5, 0.25), 2),
+            None
+        );
+        assert_eq!(
+            partner.poll_continuous(continuous, &block(11.75, 0.25), 2),
+            Some(16.0)
+        );
+        assert_eq!(
+            partner.poll_continuous(continuous, &block(12.0, 0.25), 2),
+            None
+        );
+        // Another mode, or a jump, starts the chain again.
+        partner.forget_call();
+        assert_eq!(
+            partner.poll_continuous(continuous, &block(30.0, 0.25), 1),
+            Some(32.0)
+        );
+        assert_eq!(
+            partner.poll_continuous(PartnerMode::Manual, &block(31.0, 0.25), 1),
+            None
+        );
     }
 }

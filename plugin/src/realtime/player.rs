@@ -44,6 +44,9 @@ pub struct PlaybackPhrase {
     /// Whether it starts playing when it arrives (a suggestion restored from a saved project
     /// waits for Play mode instead).
     pub autoplay: bool,
+    /// Whether it follows the phrase now playing (Continuous mode): it waits for its anchor
+    /// instead of replacing that phrase at once.
+    pub follows: bool,
 }
 
 impl PlaybackPhrase {
@@ -83,6 +86,7 @@ impl PlaybackPhrase {
             },
             request_id,
             autoplay: true,
+            follows: false,
         }
     }
 }
@@ -146,6 +150,12 @@ pub struct Player {
 }
 
 impl Player {
+    /// Whether `phrase` arrives after its own start on this block's timeline (it is then moved
+    /// to the next grid line rather than played late or clipped).
+    pub fn is_late(phrase: &PlaybackPhrase, time: &BlockTime) -> bool {
+        phrase.timeline == time.timeline && phrase.anchor < time.start_beat
+    }
+
     /// Installs a new phrase and returns the one it replaces (to be sent to the worker). The
     /// caller must end the notes of the old phrase. If the phrase comes late, or for another
     /// timeline, its anchor is moved to the next matching position of this block's timeline.
@@ -256,6 +266,18 @@ impl Player {
     /// Emits this block's events into `out`, in time order. Stops early (and resumes next block,
     /// a little late) only if `out` is full.
     pub fn render(&mut self, time: &BlockTime, mode: PlayMode, out: &mut BlockEvents) {
+        self.render_until(time, mode, out, f64::INFINITY);
+    }
+
+    /// Like [`Player::render`], but only the events before beat `until` (where the next phrase
+    /// takes over).
+    pub fn render_until(
+        &mut self,
+        time: &BlockTime,
+        mode: PlayMode,
+        out: &mut BlockEvents,
+        until: f64,
+    ) {
         if !self.armed || mode == PlayMode::Off {
             return;
         }
@@ -290,7 +312,12 @@ impl Player {
             let event = phrase.events[self.cursor];
             let beat = self.anchor + self.iteration as f64 * phrase.length_beats + event.beat;
             let sample = time.sample_of(beat);
-            if sample >= time.samples as f64 {
+            // Up to `until`: its note-offs there still belong to this phrase, its note-ons no.
+            let until_sample = time.sample_of(until);
+            if sample >= time.samples as f64
+                || sample > until_sample
+                || (sample == until_sample && event.velocity > 0)
+            {
                 return;
             }
             let pushed = out.push(OutEvent {
@@ -492,10 +519,10 @@ mod tests {
         let mut player = Player::default();
         // Asked for beat 4, arrived at beat 4.5: moved to the next bar, beat 8.
         let late = block(108_000, 64, 120.0);
-        player.install(
-            Box::new(PlaybackPhrase::new(&p, 4.0, Timeline::Host, 4.0, 1)),
-            &late,
-        );
+        let arriving = Box::new(PlaybackPhrase::new(&p, 4.0, Timeline::Host, 4.0, 1));
+        assert!(Player::is_late(&arriving, &late));
+        assert!(!Player::is_late(&arriving, &block(96_000, 64, 120.0)));
+        player.install(arriving, &late);
         let mut out = BlockEvents::with_capacity(64);
         player.render(&block(192_000, 64, 120.0), PlayMode::Loop, &mut out);
         assert_eq!(

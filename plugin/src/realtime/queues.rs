@@ -58,6 +58,9 @@ pub struct SuggestRequest {
     pub bar_origin: f64,
     pub length_bars: u32,
     pub start: StartMode,
+    /// Continuous mode: the phrase starts exactly here (where the one before it ends) and
+    /// follows that one without cutting it; `None`: placed by `start`.
+    pub at_beat: Option<f64>,
     pub style: Style,
     pub temperature: f32,
     /// Follow my motifs, 0–1.

@@ -26,6 +26,10 @@ pub struct HostView {
     /// Blocks processed so far: if it stops moving, the host is not processing (the editor says
     /// so, because then a Suggest click cannot be picked up).
     blocks: AtomicU64,
+    /// Phrases the audio thread took up, and how many of them came after their start and were
+    /// moved to the next grid line (the status says how often answers were not ready in time).
+    phrases: AtomicU64,
+    late_phrases: AtomicU64,
 }
 
 impl Default for HostView {
@@ -38,6 +42,8 @@ impl Default for HostView {
             denominator: AtomicU32::new(4),
             phrase_position: AtomicF64::new(f64::NAN),
             blocks: AtomicU64::new(0),
+            phrases: AtomicU64::new(0),
+            late_phrases: AtomicU64::new(0),
         }
     }
 }
@@ -51,6 +57,9 @@ pub struct HostSnapshot {
     pub time_signature: TimeSignature,
     pub phrase_position: Option<f64>,
     pub blocks: u64,
+    /// Phrases taken up, and those of them that came late (moved to the next grid line).
+    pub phrases: u64,
+    pub late_phrases: u64,
 }
 
 impl HostView {
@@ -75,6 +84,14 @@ impl HostView {
         self.blocks.fetch_add(1, Ordering::Release);
     }
 
+    /// Audio thread: a phrase was taken up; `late` when it came after its start.
+    pub fn count_phrase(&self, late: bool) {
+        self.phrases.fetch_add(1, Ordering::Relaxed);
+        if late {
+            self.late_phrases.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// GUI thread: the last published values.
     pub fn snapshot(&self) -> HostSnapshot {
         let position = self.phrase_position.load(Ordering::Relaxed);
@@ -88,6 +105,8 @@ impl HostView {
             ),
             phrase_position: position.is_finite().then_some(position),
             blocks: self.blocks.load(Ordering::Acquire),
+            phrases: self.phrases.load(Ordering::Relaxed),
+            late_phrases: self.late_phrases.load(Ordering::Relaxed),
         }
     }
 }
@@ -110,5 +129,11 @@ mod tests {
         assert_eq!(snap.blocks, 1);
         view.publish(13.0, false, 93.0, TimeSignature::default(), None);
         assert_eq!(view.snapshot().phrase_position, None);
+        view.count_phrase(false);
+        view.count_phrase(true);
+        assert_eq!(
+            (view.snapshot().phrases, view.snapshot().late_phrases),
+            (2, 1)
+        );
     }
 }
