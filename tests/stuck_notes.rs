@@ -53,7 +53,7 @@ fn action() -> impl Strategy<Value = Action> {
             (0.0f64..=1.0).prop_map(|v| Action::Param("bypass", v.round())),
             (0.0f64..=2.0).prop_map(|v| Action::Param("start", v.round())),
             (0.0f64..=1.0).prop_map(|v| Action::Param("temperature", v)),
-            (0.0f64..=1.0).prop_map(|v| Action::Param("partner", v.round())),
+            (0.0f64..=2.0).prop_map(|v| Action::Param("partner", v.round())),
             (0.0f64..=7.0).prop_map(|v| Action::Param("answer-after", v.round())),
         ],
         1 => prop::sample::select(vec![44_100.0, 48_000.0, 96_000.0]).prop_map(Action::SampleRate),

@@ -69,6 +69,8 @@ pub struct EditorUi {
     export_folder: String,
     /// The last export's path or error, shown under the Export button.
     export_result: Option<Result<PathBuf, String>>,
+    /// The folder of the player's own .mid files, as typed; learnt when Learn is clicked.
+    learn_folder: String,
     /// Set by a Suggest click until its answer arrives.
     pending: Option<PendingClick>,
 }
@@ -91,6 +93,7 @@ impl EditorUi {
             settings,
             export_folder: folder.display().to_string(),
             export_result: None,
+            learn_folder: String::new(),
             pending: None,
         }
     }
@@ -98,6 +101,11 @@ impl EditorUi {
     /// The last export's result (for tests and the status line).
     pub fn export_result(&self) -> Option<&Result<PathBuf, String>> {
         self.export_result.as_ref()
+    }
+
+    /// Sets the learn folder field as if typed.
+    pub fn set_learn_folder(&mut self, folder: &str) {
+        self.learn_folder = folder.to_string();
     }
 
     /// Sets the export folder field as if typed.
@@ -127,7 +135,7 @@ impl EditorUi {
 
         ui.horizontal(|ui| self.action_bar(ui, setter, &status, host.blocks));
         ui.add_space(4.0);
-        let roll_height = (ui.available_height() - 235.0).max(140.0);
+        let roll_height = (ui.available_height() - 265.0).max(140.0);
         let view = RollView {
             history: status.recent.as_ref(),
             variations: &status.variations,
@@ -140,6 +148,7 @@ impl EditorUi {
         self.parameters(ui, setter);
         ui.separator();
         self.export_row(ui, &status, host.tempo);
+        self.learn_row(ui, &status);
         ui.separator();
         status_line(ui, &status, &host);
     }
@@ -301,6 +310,44 @@ impl EditorUi {
                 });
                 ui.end_row();
             });
+    }
+
+    /// Learn from a folder of the player's own .mid files, and what was learnt.
+    fn learn_row(&mut self, ui: &mut egui::Ui, status: &Status) {
+        ui.horizontal(|ui| {
+            ui.label("Learn from");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.learn_folder)
+                    .desired_width(260.0)
+                    .hint_text("a folder of your .mid files"),
+            );
+            let typed = !self.learn_folder.trim().is_empty();
+            if ui
+                .add_enabled(typed, egui::Button::new("Learn from folder"))
+                .on_hover_text(
+                    "Your tunes' melodies join your playing in Follow my motifs (saved with the project)",
+                )
+                .clicked()
+            {
+                let folder = expand_home(self.learn_folder.trim());
+                let _ = self.commands.send(Command::LearnFrom(folder));
+            }
+            match &status.learned {
+                Some(learned) => {
+                    ui.label(format!(
+                        "learnt {} tunes ({} notes)",
+                        learned.files(),
+                        learned.notes()
+                    ));
+                    if ui.button("Forget").clicked() {
+                        let _ = self.commands.send(Command::ForgetLearned);
+                    }
+                }
+                None => {
+                    ui.label("answers follow your playing alone");
+                }
+            }
+        });
     }
 
     /// The export folder, the prompt option, the Export button and the last result.

@@ -1,5 +1,5 @@
 //! What Continuo saves with the host project: the history, the last suggestion's variations and
-//! which one is chosen.
+//! which one is chosen, and the tunes learnt with "Learn from folder".
 //!
 //! The worker keeps [`SessionStore`] up to date; nice-plug serializes it (as JSON) when the host
 //! saves and replaces it when the host loads a project or preset. A load bumps a counter that the
@@ -16,6 +16,7 @@ use nice_plug::params::persist::PersistentField;
 use serde::{Deserialize, Serialize};
 
 use crate::history::Segment;
+use continuo_engine::learned::Learned;
 use continuo_engine::phrase::Phrase;
 
 /// Bumped whenever the saved layout changes incompatibly.
@@ -31,6 +32,10 @@ pub struct SavedSession {
     pub variations: Vec<Phrase>,
     /// Which variation is the current one.
     pub chosen: usize,
+    /// The player's own tunes learnt with "Learn from folder" (projects from before it have
+    /// none).
+    #[serde(default)]
+    pub learned: Option<Learned>,
 }
 
 impl Default for SavedSession {
@@ -40,6 +45,7 @@ impl Default for SavedSession {
             segments: Vec::new(),
             variations: Vec::new(),
             chosen: 0,
+            learned: None,
         }
     }
 }
@@ -117,6 +123,9 @@ mod tests {
                 timing: Vec::new(),
             }],
             chosen: 0,
+            learned: Some(continuo_engine::learned::Learned {
+                melodies: vec![("reel.mid".into(), vec![62, 64, 66, 67])],
+            }),
         }
     }
 

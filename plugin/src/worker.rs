@@ -26,6 +26,7 @@ use continuo_engine::feel::Timing;
 use continuo_engine::generator::{GenerateError, GenerationRequest, Melody};
 use continuo_engine::generators::{pitch_filter, Engine};
 use continuo_engine::key::Key;
+use continuo_engine::learned::Learned;
 use continuo_engine::midi_file::TimedNote;
 use continuo_engine::phrase::{Phrase, TICKS_PER_BEAT};
 
@@ -38,8 +39,13 @@ pub const HISTORY_COPY_INTERVAL: Duration = Duration::from_millis(200);
 pub const SCHEDULING_MARGIN_SECONDS: f64 = 0.03;
 
 /// What the GUI (or a test) can ask of the worker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
+    /// Learn the melodies of the .mid files in this folder (they join the playing in the motif
+    /// blend, and are saved with the project).
+    LearnFrom(std::path::PathBuf),
+    /// Forget what was learnt from a folder.
+    ForgetLearned,
     /// Forget everything played so far.
     ClearHistory,
     /// Make this variation of the last suggestion the current one: it replaces the playing
@@ -81,6 +87,8 @@ pub struct Status {
     pub history_notes: usize,
     /// True while the worker generates (the editor shows that it is working).
     pub working: bool,
+    /// The player's own tunes learnt with "Learn from folder", if any.
+    pub learned: Option<Arc<Learned>>,
     /// Wall-clock time of the last generation.
     pub last_generation: Option<Duration>,
     /// The last error, in one plain sentence.
@@ -173,12 +181,52 @@ fn run(
                 choose_variation(index, placed.as_ref(), &mut queues, &shared);
                 save_session(&session, &history, &shared);
             }
+            Ok(Command::LearnFrom(folder)) => {
+                let learnt = Learned::from_folder(&folder);
+                let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
+                match learnt {
+                    Ok((learned, skipped)) => {
+                        let learned = Arc::new(learned);
+                        engine.set_learned(Some(learned.clone()));
+                        status.learned = Some(learned);
+                        status.error = (!skipped.is_empty()).then(|| {
+                            format!(
+                                "{} files in {} could not be learnt from (first: {}: {}).",
+                                skipped.len(),
+                                folder.display(),
+                                skipped[0].0,
+                                skipped[0].1
+                            )
+                        });
+                    }
+                    Err(error) => status.error = Some(format!("Nothing learnt: {error}.")),
+                }
+                drop(status);
+                save_session(&session, &history, &shared);
+            }
+            Ok(Command::ForgetLearned) => {
+                engine.set_learned(None);
+                shared
+                    .status
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .learned = None;
+                save_session(&session, &history, &shared);
+            }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
         if session.loads() != loads_seen {
             loads_seen = session.loads();
             restore_session(&session, &mut history, &mut queues, &shared);
+            // What was learnt comes back with the project (or goes, with one without it).
+            let learned = session.snapshot().learned.map(Arc::new);
+            engine.set_learned(learned.clone());
+            shared
+                .status
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .learned = learned;
             placed = None;
         }
         // Free what the audio thread handed back.
@@ -242,15 +290,20 @@ fn run(
 
 /// Copies the history and the last suggestion into the persisted session.
 fn save_session(session: &SessionStore, history: &History, shared: &Shared) {
-    let (variations, chosen) = {
+    let (variations, chosen, learned) = {
         let status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
-        (status.variations.clone(), status.chosen)
+        (
+            status.variations.clone(),
+            status.chosen,
+            status.learned.as_deref().cloned(),
+        )
     };
     session.update(SavedSession {
         version: SESSION_VERSION,
         segments: history.segments().cloned().collect(),
         variations,
         chosen,
+        learned,
     });
 }
 

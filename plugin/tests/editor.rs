@@ -386,3 +386,79 @@ fn export_writes_the_chosen_variation_where_the_musician_said() {
         Some(folder.clone())
     );
 }
+
+#[test]
+fn learning_from_a_folder_is_shown_saved_with_the_project_and_can_be_forgotten() {
+    let rig = rig();
+    let (_audio, worker_ends) = new_queues();
+    let session = Arc::new(SessionStore::default());
+    let _worker = Worker::spawn(
+        worker_ends,
+        rig.commands.clone(),
+        rig.shared.clone(),
+        session.clone(),
+    )
+    .unwrap();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/fixtures");
+    let files = std::fs::read_dir(&fixtures).unwrap().count();
+    let mut harness = harness(&rig);
+    assert!(harness
+        .query_by_label("answers follow your playing alone")
+        .is_some());
+    harness
+        .state_mut()
+        .set_learn_folder(fixtures.to_str().unwrap());
+    harness.run_steps(1);
+    harness.get_by_label("Learn from folder").click();
+    harness.run_steps(2);
+    wait_for("the learnt tunes", || {
+        rig.shared
+            .status
+            .lock()
+            .unwrap()
+            .learned
+            .as_ref()
+            .is_some_and(|l| l.files() == files)
+    });
+    wait_for("the saved session", || {
+        session
+            .snapshot()
+            .learned
+            .is_some_and(|l| l.files() == files)
+    });
+    harness.run_steps(2);
+    let notes = rig
+        .shared
+        .status
+        .lock()
+        .unwrap()
+        .learned
+        .as_ref()
+        .unwrap()
+        .notes();
+    assert!(harness
+        .query_by_label(&format!("learnt {files} tunes ({notes} notes)"))
+        .is_some());
+    harness.get_by_label("Forget").click();
+    harness.run_steps(2);
+    wait_for("forgetting", || session.snapshot().learned.is_none());
+    assert!(rig.shared.status.lock().unwrap().learned.is_none());
+    // A folder with nothing to learn: one clear sentence, nothing learnt.
+    let empty = tempfile::tempdir().unwrap();
+    harness
+        .state_mut()
+        .set_learn_folder(empty.path().to_str().unwrap());
+    harness.run_steps(1);
+    harness.get_by_label("Learn from folder").click();
+    harness.run_steps(2);
+    wait_for("the error", || {
+        rig.shared
+            .status
+            .lock()
+            .unwrap()
+            .error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("Nothing learnt:"))
+    });
+    assert!(rig.shared.status.lock().unwrap().learned.is_none());
+}

@@ -2,12 +2,14 @@
 //! bars and compares the continuation with the true next N bars.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use continuo_engine::evaluation::{self, FeelMetrics, Metrics};
 use continuo_engine::generator::MAX_LENGTH_BARS;
 use continuo_engine::generator::{GenerationRequest, Generator, Melody, Style};
 use continuo_engine::key::detect_key;
+use continuo_engine::learned::Learned;
 use continuo_engine::markov::MarkovGenerator;
 use continuo_engine::midi_file;
 use continuo_engine::neural::NeuralGenerator;
@@ -47,6 +49,10 @@ struct EvalArgs {
     played: Option<u64>,
     /// With `--played`: swing the off-beat eighths too (`--swing`).
     swing: bool,
+    /// The player's tunes for the motif blend: from a file (`--learned`), or from a folder
+    /// with each evaluated file left out of it (`--learn-from`, leave-one-out).
+    learned: Option<Arc<Learned>>,
+    leave_one_out: bool,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
@@ -63,6 +69,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
     let mut feel = continuo_engine::generator::DEFAULT_FEEL;
     let mut played = None;
     let mut swing = false;
+    let mut learned = None;
+    let mut leave_one_out = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--prompt-bars" => prompt_bars = Some(parse_number::<u32>(&arg, args.next())?),
@@ -75,6 +83,13 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
             "--json" => json = true,
             "--played" => played = Some(parse_number(&arg, args.next())?),
             "--swing" => swing = true,
+            "--learned" => learned = Some(super::read_learned(args.next())?),
+            "--learn-from" => {
+                let folder = PathBuf::from(args.next().ok_or("--learn-from needs a folder")?);
+                let (material, _) = Learned::from_folder(&folder).map_err(|e| e.to_string())?;
+                learned = Some(Arc::new(material));
+                leave_one_out = true;
+            }
             "--style" => {
                 let name = args.next().ok_or("--style needs a value")?;
                 style = Style::from_id(&name).ok_or_else(|| format!("unknown style '{name}'"))?;
@@ -126,6 +141,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
         json,
         played,
         swing,
+        learned,
+        leave_one_out,
     })
 }
 
@@ -367,6 +384,13 @@ pub fn run(args: impl Iterator<Item = String>) -> Result<String, String> {
                 let needed = args.prompt_bars + args.bars;
                 if imported.bars() < needed {
                     return Err(format!("{} bars, fewer than {needed}", imported.bars()));
+                }
+                if let Engine::Neural(neural) = &mut engine {
+                    // Leave-one-out: a tune is never continued with itself among what was learnt.
+                    neural.set_learned(match &args.learned {
+                        Some(all) if args.leave_one_out => Some(Arc::new(all.without(&file))),
+                        other => other.clone(),
+                    });
                 }
                 let t = Instant::now();
                 evaluate(&mut engine, &args, &imported.melody, imported.tempo, index)

@@ -20,6 +20,7 @@ mod eval;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use continuo_engine::feel::Timing;
@@ -28,6 +29,7 @@ use continuo_engine::generator::{
     MAX_LENGTH_BARS, MAX_TEMPERATURE, MAX_VARIATIONS, MIN_TEMPERATURE,
 };
 use continuo_engine::key::{detect_key, Key, Mode};
+use continuo_engine::learned::Learned;
 use continuo_engine::markov::MarkovGenerator;
 use continuo_engine::midi_file::{self, TimedNote, TrackNotes, TrackOut};
 use continuo_engine::neural::NeuralGenerator;
@@ -35,11 +37,13 @@ use continuo_engine::pianoroll;
 use continuo_engine::score;
 
 /// `continuo continue --help`.
-const CONTINUE_USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--top-p P] [--follow-motifs F] [--feel F] [--variations K] [--seed X] [--scale-lock off|detected|KEY] [--range LOW-HIGH] [--track K] [--generator neural|markov] -o OUT.mid";
+const CONTINUE_USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--top-p P] [--follow-motifs F] [--feel F] [--variations K] [--seed X] [--scale-lock off|detected|KEY] [--range LOW-HIGH] [--track K] [--generator neural|markov] [--learned FILE] -o OUT.mid";
+/// `continuo learn --help`.
+const LEARN_USAGE: &str = "usage: continuo learn DIR -o FILE.json   (then --learned FILE.json)";
 /// `continuo score --help`.
 const SCORE_USAGE: &str = "usage: continuo score IN.mid --prompt-bars M [--generator neural|markov] [--style S] [--track K]";
 /// `continuo eval --help`.
-const EVAL_USAGE: &str = "usage: continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X] [--style S] [--temperature T] [--follow-motifs F] [--feel F] [--played SEED [--swing]] [--limit K] [--json]";
+const EVAL_USAGE: &str = "usage: continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X] [--style S] [--temperature T] [--follow-motifs F] [--feel F] [--played SEED [--swing]] [--learned FILE | --learn-from DIR] [--limit K] [--json]";
 
 /// How a continuation is held to a scale.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -115,6 +119,8 @@ struct ContinueArgs {
     seed: u64,
     track: Option<usize>,
     generator: Choice,
+    /// The player's own tunes (`--learned FILE`, from `continuo learn`).
+    learned: Option<Arc<Learned>>,
 }
 
 fn parse_number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T, String> {
@@ -140,9 +146,11 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
     let mut seed = 1u64;
     let mut track = None;
     let mut generator = Choice::Default;
+    let mut learned = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--bars" => bars = Some(parse_number::<u32>("--bars", args.next())?),
+            "--learned" => learned = Some(read_learned(args.next())?),
             "--top-p" => top_p = parse_number("--top-p", args.next())?,
             "--follow-motifs" => follow_motifs = eval::parse_share("--follow-motifs", args.next())?,
             "--feel" => feel = eval::parse_share("--feel", args.next())?,
@@ -231,7 +239,48 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
         seed,
         track,
         generator,
+        learned,
     })
+}
+
+/// `--learned FILE`: what `continuo learn` wrote.
+pub(crate) fn read_learned(path: Option<String>) -> Result<Arc<Learned>, String> {
+    let path = path.ok_or("--learned needs a file (from continuo learn)")?;
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    Learned::from_json(&text)
+        .map(Arc::new)
+        .map_err(|e| format!("{path}: {e}"))
+}
+
+/// `continuo learn DIR -o FILE`: the melodies of the .mid files in DIR, for `--learned`.
+fn run_learn(mut args: impl Iterator<Item = String>) -> Result<String, String> {
+    let (mut dir, mut output) = (None, None);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-o" | "--output" => {
+                output = Some(PathBuf::from(args.next().ok_or("-o needs a file name")?))
+            }
+            flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
+            path if dir.is_none() => dir = Some(PathBuf::from(path)),
+            extra => return Err(format!("unexpected argument '{extra}'")),
+        }
+    }
+    let dir = dir.ok_or("a folder of .mid files is required")?;
+    let output = output.ok_or("an output path (-o FILE.json) is required")?;
+    let (learned, skipped) = Learned::from_folder(&dir).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string(&learned).map_err(|e| e.to_string())?;
+    std::fs::write(&output, json).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    let mut report = format!(
+        "Learnt {} melodies ({} notes) from {} into {}\n",
+        learned.files(),
+        learned.notes(),
+        dir.display(),
+        output.display()
+    );
+    for (name, why) in skipped {
+        report.push_str(&format!("skipped {name}: {why}\n"));
+    }
+    Ok(report)
 }
 
 fn check_temperature(temperature: f32) -> Result<(), String> {
@@ -246,11 +295,20 @@ fn check_temperature(temperature: f32) -> Result<(), String> {
 
 /// The generator asked for: the neural model (or, by default, the Markov fallback if it cannot
 /// load, saying why on stderr) or the Markov generator.
-fn load_generator(choice: Choice) -> Result<Box<dyn Generator>, String> {
+fn load_generator(
+    choice: Choice,
+    learned: Option<Arc<Learned>>,
+) -> Result<Box<dyn Generator>, String> {
+    let neural = || {
+        NeuralGenerator::load().map(|mut neural| {
+            neural.set_learned(learned.clone());
+            neural
+        })
+    };
     Ok(match choice {
         Choice::Markov => Box::new(MarkovGenerator::new()),
-        Choice::Neural => Box::new(NeuralGenerator::load().map_err(|why| why.to_string())?),
-        Choice::Default => match NeuralGenerator::load() {
+        Choice::Neural => Box::new(neural().map_err(|why| why.to_string())?),
+        Choice::Default => match neural() {
             Ok(neural) => Box::new(neural),
             Err(why) => {
                 eprintln!("continuo: using the Markov fallback: {why}");
@@ -371,7 +429,7 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
         follow_motifs: args.follow_motifs,
         feel: args.feel,
     };
-    let mut generator = load_generator(args.generator)?;
+    let mut generator = load_generator(args.generator, args.learned.clone())?;
     // Generate everything before writing anything: a failure leaves no partial output.
     let seeds: Vec<u64> = (0..args.variations as u64)
         .map(|k| args.seed.wrapping_add(k))
@@ -577,14 +635,18 @@ fn main() -> ExitCode {
         Some("continue") if wants_help => Ok(format!("{CONTINUE_USAGE}\n")),
         Some("score") if wants_help => Ok(format!("{SCORE_USAGE}\n")),
         Some("eval") if wants_help => Ok(format!("{EVAL_USAGE}\n")),
+        Some("learn") if wants_help => Ok(format!("{LEARN_USAGE}\n")),
+        Some("learn") => run_learn(rest),
         Some("continue") => parse_continue(rest).and_then(run_continue),
         Some("score") => run_score(rest),
         Some("eval") => eval::run(rest),
         Some("-h" | "--help") | None => {
-            Ok(format!("{CONTINUE_USAGE}\n{SCORE_USAGE}\n{EVAL_USAGE}\n"))
+            Ok(format!(
+                "{CONTINUE_USAGE}\n{SCORE_USAGE}\n{EVAL_USAGE}\n{LEARN_USAGE}\n"
+            ))
         }
         Some(other) => Err(format!(
-            "unknown command '{other}'\n{CONTINUE_USAGE}\n{SCORE_USAGE}\n{EVAL_USAGE}"
+            "unknown command '{other}'\n{CONTINUE_USAGE}\n{SCORE_USAGE}\n{EVAL_USAGE}\n{LEARN_USAGE}"
         )),
     };
     match result {

@@ -743,3 +743,71 @@ fn answers_to_played_fixtures_are_played_with_the_players_feel() {
         mean_velocity(&prompt)
     );
 }
+
+#[test]
+fn learning_from_a_folder_feeds_continue_and_bad_material_is_one_clear_error() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/fixtures");
+    let learned = scratch("learned.json");
+    let result = continuo()
+        .arg("learn")
+        .arg(&fixtures)
+        .arg("-o")
+        .arg(&learned)
+        .output()
+        .unwrap();
+    assert_succeeded(&result);
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    let files = std::fs::read_dir(&fixtures).unwrap().count();
+    assert!(
+        stdout.starts_with(&format!("Learnt {files} melodies")),
+        "{stdout}"
+    );
+    let material =
+        continuo_engine::learned::Learned::from_json(&std::fs::read_to_string(&learned).unwrap())
+            .unwrap();
+    assert_eq!(material.files(), files);
+    // Continuing with it (the neural model's motif blend learns from it).
+    let out = scratch("with-learned.mid");
+    let result = continuo()
+        .arg("continue")
+        .arg(example())
+        .args(["--bars", "2", "--generator", "neural", "--learned"])
+        .arg(&learned)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_succeeded(&result);
+    assert!(out.exists());
+    // A file that is not learnt material, and a folder with no melody: one line, nothing written.
+    let bogus = scratch("bogus.json");
+    std::fs::write(&bogus, "{\"melodies\": 3}").unwrap();
+    let never = scratch("never.mid");
+    let result = continuo()
+        .arg("continue")
+        .arg(example())
+        .args(["--bars", "2", "--learned"])
+        .arg(&bogus)
+        .arg("-o")
+        .arg(&never)
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(stderr.contains("not a learnt-material file"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(!never.exists());
+    let empty = scratch("empty-folder");
+    std::fs::create_dir_all(&empty).unwrap();
+    let nothing = scratch("nothing.json");
+    let result = continuo()
+        .arg("learn")
+        .arg(&empty)
+        .arg("-o")
+        .arg(&nothing)
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("no melody could be learnt"));
+    assert!(!nothing.exists());
+}

@@ -5,6 +5,7 @@
 //! is unavailable, fails, or is not the one chosen. [`pitch_filter`] turns the Range and Scale
 //! lock parameters into the constraint generators obey.
 
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crate::generator::{
@@ -12,6 +13,7 @@ use crate::generator::{
     PitchFilter, ScaleLock, Style,
 };
 use crate::key::{detect_key, Key};
+use crate::learned::Learned;
 use crate::markov::MarkovGenerator;
 use crate::neural::{NeuralGenerator, Unavailable};
 use crate::phrase::{Note, Phrase};
@@ -28,6 +30,8 @@ enum Neural {
 pub struct Engine {
     neural: Neural,
     markov: MarkovGenerator,
+    /// The player's own tunes, for the neural model's motif blend.
+    learned: Option<Arc<Learned>>,
 }
 
 impl Engine {
@@ -44,7 +48,13 @@ impl Engine {
                 )))),
             },
             markov: MarkovGenerator::new(),
+            learned: None,
         }
+    }
+
+    /// Learns from the player's own tunes from the next phrase on (`None`: forgets them).
+    pub fn set_learned(&mut self, learned: Option<Arc<Learned>>) {
+        self.learned = learned;
     }
 
     /// The neural model, waiting for it to finish loading if needed.
@@ -100,6 +110,10 @@ impl Engine {
         seeds: &[u64],
     ) -> (Result<Vec<Phrase>, GenerateError>, String, Option<String>) {
         if choice == GeneratorChoice::Neural {
+            let learned = self.learned.clone();
+            if let Ok(neural) = self.neural() {
+                neural.set_learned(learned);
+            }
             let note = match self.neural() {
                 Ok(neural) => match neural.generate_variations(history, request, seeds) {
                     Ok(phrases) => {

@@ -6,7 +6,8 @@
 //! - [`feel`]: the player's accents and articulation, put on an answer; [`notation`]: played
 //!   notes written down as the model learnt music; [`performance`]: a synthetic player, to
 //!   test both.
-//! - [`motifs`]: the player's interval patterns, blended into the neural model's choices.
+//! - [`motifs`]: the player's interval patterns, blended into the neural model's choices;
+//!   [`learned`]: the melodies of the player's own MIDI files, which join them.
 //! - [`neural`]: the trained melody model run with ONNX Runtime; [`markov`]: the
 //!   Continuator-style Markov generator; [`generators`]: the two together, with the fallback.
 //! - [`runtime`]: finding and loading ONNX Runtime (once per process, no telemetry).
@@ -26,6 +27,7 @@ pub mod fuzzing;
 pub mod generator;
 pub mod generators;
 pub mod key;
+pub mod learned;
 pub mod markov;
 pub mod midi_file;
 pub mod motifs;

@@ -26,16 +26,43 @@ pub struct MotifModel {
     counts: HashMap<(Vec<i16>, i16), u32>,
     /// context → (total count, distinct next intervals), for the Witten–Bell weights.
     totals: HashMap<Vec<i16>, (u32, u32)>,
+    /// What the estimate backs off to below order 0: another motif model (the player's learnt
+    /// tunes behind their current playing), else the uniform floor.
+    base: Option<Box<MotifModel>>,
 }
 
 impl MotifModel {
     /// Learns the interval patterns of a pitch sequence (oldest first).
     pub fn learn(pitches: &[u8]) -> MotifModel {
+        let mut model = MotifModel::default();
+        model.add(pitches);
+        model
+    }
+
+    /// The patterns of `pitches`, backed by `base` where they say little: the playing first,
+    /// then what the base model knows, then the uniform floor.
+    pub fn learn_over(pitches: &[u8], base: MotifModel) -> MotifModel {
+        let mut model = MotifModel::learn(pitches);
+        model.base = (!base.is_empty()).then(|| Box::new(base));
+        model
+    }
+
+    /// Learns the interval patterns of several pitch sequences (no pattern spans two).
+    pub fn learn_all<'a>(sequences: impl IntoIterator<Item = &'a [u8]>) -> MotifModel {
+        let mut model = MotifModel::default();
+        for pitches in sequences {
+            model.add(pitches);
+        }
+        model
+    }
+
+    /// Counts the interval patterns of one more pitch sequence.
+    fn add(&mut self, pitches: &[u8]) {
         let intervals: Vec<i16> = pitches
             .windows(2)
             .map(|w| w[1] as i16 - w[0] as i16)
             .collect();
-        let mut model = MotifModel::default();
+        let model = self;
         for (i, &next) in intervals.iter().enumerate() {
             for order in 0..=MAX_ORDER.min(i) {
                 let context = intervals[i - order..i].to_vec();
@@ -48,17 +75,19 @@ impl MotifModel {
                 }
             }
         }
-        model
     }
 
     /// Whether the model learnt anything (a melody of at least two notes).
     pub fn is_empty(&self) -> bool {
-        self.totals.is_empty()
+        self.totals.is_empty() && self.base.as_ref().is_none_or(|b| b.is_empty())
     }
 
     /// The probability of `next` after the intervals `recent` (oldest first).
     pub fn probability(&self, recent: &[i16], next: i16) -> f64 {
-        let mut probability = 1.0 / INTERVALS;
+        let mut probability = self
+            .base
+            .as_ref()
+            .map_or(1.0 / INTERVALS, |base| base.probability(recent, next));
         let longest = recent.len().min(MAX_ORDER);
         for order in 0..=longest {
             let context = &recent[recent.len() - order..];
@@ -97,5 +126,24 @@ mod tests {
             MotifModel::learn(&[60]).probability(&[], 3),
             1.0 / INTERVALS
         );
+    }
+
+    #[test]
+    fn the_playing_comes_first_and_learnt_tunes_fill_in_behind_it() {
+        // Learnt tunes always go up a third after two steps up; the playing goes down.
+        let learnt = MotifModel::learn_all([&[60u8, 62, 64, 68][..], &[50, 52, 54, 58][..]]);
+        let playing = [60u8, 62, 64, 60, 60, 62, 64, 60];
+        let model = MotifModel::learn_over(&playing, learnt);
+        assert!(
+            model.probability(&[2, 2], -4) > 0.5,
+            "the playing's own pattern leads"
+        );
+        let plain = MotifModel::learn(&playing);
+        assert!(
+            model.probability(&[2, 2], 4) > 2.0 * plain.probability(&[2, 2], 4),
+            "the learnt pattern is likelier than without it"
+        );
+        let total: f64 = (-24..=24).map(|i| model.probability(&[2, 2], i)).sum();
+        assert!((total - 1.0).abs() < 0.05, "{total}");
     }
 }

@@ -12,6 +12,7 @@
 //! pitch filter (range, scale lock); temperature and nucleus (top-p) sampling follow.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
@@ -19,6 +20,7 @@ use ort::value::{DynValue, Tensor};
 
 use crate::feel::Feel;
 use crate::generator::{GenerateError, GenerationRequest, Generator, Melody, Style};
+use crate::learned::Learned;
 use crate::motifs::MotifModel;
 use crate::notation;
 use crate::phrase::{Note, Phrase, TimeSignature};
@@ -105,6 +107,9 @@ pub struct NeuralGenerator {
     chosen_style: Option<Style>,
     /// Prompt length and tokens sampled by the last `generate` (for benchmarks and reports).
     last_counts: (usize, usize),
+    /// The player's own tunes ([`Learned`]): their interval patterns join the playing in the
+    /// motif model of Follow my motifs.
+    learned: Option<Arc<Learned>>,
 }
 
 impl NeuralGenerator {
@@ -158,6 +163,7 @@ impl NeuralGenerator {
             architecture,
             chosen_style: None,
             last_counts: (0, 0),
+            learned: None,
         };
         // Warm-up: the first run allocates arenas; do it now, not on the first click.
         let prompt = [
@@ -170,6 +176,24 @@ impl NeuralGenerator {
             .run(&prompt, None)
             .map_err(|e| Unavailable(format!("the model does not run: {e}")))?;
         Ok(generator)
+    }
+
+    /// Learns from the player's own tunes from now on (`None`: from their playing alone).
+    pub fn set_learned(&mut self, learned: Option<Arc<Learned>>) {
+        self.learned = learned;
+    }
+
+    /// The motif model of `played` (pitches, oldest first; its last 64 notes), backed by the
+    /// player's learnt tunes where the playing says little.
+    pub(crate) fn motif_model(&self, played: &[u8]) -> MotifModel {
+        let recent = &played[played.len().saturating_sub(64)..];
+        match &self.learned {
+            Some(learned) => MotifModel::learn_over(
+                recent,
+                MotifModel::learn_all(learned.melodies.iter().map(|(_, m)| m.as_slice())),
+            ),
+            None => MotifModel::learn(recent),
+        }
     }
 
     /// The shape of the loaded model, from its metadata.
@@ -809,7 +833,7 @@ impl NeuralGenerator {
             before,
             shift,
             bounds,
-            motifs: MotifModel::learn(&played_pitches[played_pitches.len().saturating_sub(64)..]),
+            motifs: self.motif_model(&played_pitches),
             motif_strength: request.follow_motifs.clamp(0.0, 1.0) * crate::motifs::BLEND_WEIGHT,
             last_pitches: played_pitches[played_pitches.len().saturating_sub(4)..].to_vec(),
             feel,

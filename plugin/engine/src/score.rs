@@ -220,7 +220,7 @@ fn blended_log_probs(
         .iter()
         .filter_map(|&t| pitch_of(t))
         .collect();
-    let motifs = crate::motifs::MotifModel::learn(&prompt_pitches);
+    let motifs = generator.motif_model(&prompt_pitches);
     let weight = (follow.clamp(0.0, 1.0) * crate::motifs::BLEND_WEIGHT) as f64;
     let mut pitches: Vec<u8> = Vec::new();
     let mut out = Vec::with_capacity(window.len() - 1);
