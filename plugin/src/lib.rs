@@ -478,23 +478,23 @@ impl Continuo {
             return;
         }
         let length = self.params.length_bars.value();
-        self.request(time, length, None);
+        self.request(time, length, None, None);
     }
 
-    /// In Answer mode, answers a call the player has finished (a rest of "Answer after" beats):
-    /// with a phrase as long as the call, at most Length bars.
+    /// In Answer mode, answers a call the player has finished (a rest of "Answer after" beats;
+    /// asked halfway through the rest): with a phrase as long as the call, at most Length bars.
     fn poll_partner(&mut self, time: &BlockTime, block: &BlockSettings) {
         let gap = self
             .params
             .answer_after
             .value()
             .clamp(1, params::MAX_ANSWER_AFTER) as f64;
-        let Some(call_bars) = self.partner.poll(block.partner_mode, gap, time) else {
+        let Some((call_bars, rest_over)) = self.partner.poll(block.partner_mode, gap, time) else {
             return;
         };
         if !block.bypass {
             let length = (call_bars as i32).min(self.params.length_bars.value());
-            self.request(time, length, None);
+            self.request(time, length, None, Some(rest_over));
         }
     }
 
@@ -510,13 +510,20 @@ impl Continuo {
             .partner
             .poll_continuous(block.partner_mode, time, length as u32);
         if let (Some(at), false) = (at, block.bypass) {
-            self.request(time, length, Some(at));
+            self.request(time, length, Some(at), None);
         }
     }
 
     /// Sends the worker a request for a phrase of `length_bars` with the current parameters,
-    /// placed by Start, or at `at_beat` (Continuous mode).
-    fn request(&mut self, time: &BlockTime, length_bars: i32, at_beat: Option<f64>) {
+    /// placed by Start (no earlier than `not_before`, Answer mode), or at `at_beat` (Continuous
+    /// mode).
+    fn request(
+        &mut self,
+        time: &BlockTime,
+        length_bars: i32,
+        at_beat: Option<f64>,
+        not_before: Option<f64>,
+    ) {
         self.requests_made += 1;
         let request = SuggestRequest {
             id: self.requests_made,
@@ -529,6 +536,7 @@ impl Continuo {
             length_bars: length_bars.clamp(params::MIN_LENGTH_BARS, params::MAX_LENGTH_BARS) as u32,
             start: self.params.start.value().into(),
             at_beat,
+            not_before,
             style: self.params.style.value().into(),
             temperature: self
                 .params

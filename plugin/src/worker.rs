@@ -405,7 +405,7 @@ fn publish_history(shared: &Shared, history: &History) {
 /// Where a phrase asked for by `request` starts, and by how much it may be moved if late.
 pub fn placement(request: &SuggestRequest, history: &History) -> (f64, f64) {
     let margin = SCHEDULING_MARGIN_SECONDS * request.tempo / 60.0;
-    let earliest = request.now_beat + margin;
+    let earliest = (request.now_beat + margin).max(request.not_before.unwrap_or(f64::MIN));
     let bar = request.time_signature.bar_beats();
     if let Some(at) = request.at_beat {
         // Continuous mode: right where the phrase before it ends; a bar later if late.
@@ -594,6 +594,7 @@ mod tests {
             length_bars: 2,
             start,
             at_beat: None,
+            not_before: None,
             style: Style::Auto,
             temperature: 1.0,
             follow_motifs: 0.25,
@@ -659,6 +660,17 @@ mod tests {
             ..request(12.0, StartMode::AfterLastNote)
         };
         assert_eq!(placement(&continuous, &history), (16.0, 4.0));
+        // Answer mode asks halfway through the player's rest: never before the rest is over.
+        let early = SuggestRequest {
+            not_before: Some(9.0),
+            ..request(8.5, StartMode::NextBeat)
+        };
+        assert_eq!(placement(&early, &history), (9.0, 1.0));
+        let early = SuggestRequest {
+            not_before: Some(9.2),
+            ..request(8.5, StartMode::NextBeat)
+        };
+        assert_eq!(placement(&early, &history), (10.0, 1.0));
     }
 
     #[test]

@@ -240,6 +240,7 @@ fn request() -> SuggestRequest {
         length_bars: 2,
         start: StartMode::NextBar,
         at_beat: None,
+        not_before: None,
         style: Style::Folk,
         temperature: 1.0,
         follow_motifs: 0.25,

@@ -575,6 +575,18 @@ impl Daw {
         self.suggestion_at_press = Some(self.saved_suggestion());
     }
 
+    /// Whether the worker has answered since Suggest was pressed or [`Daw::expect_answer`]
+    /// was called (without waiting).
+    pub fn has_answered(&mut self) -> bool {
+        let now = self.saved_suggestion();
+        match &self.suggestion_at_press {
+            Some(before) => now != *before,
+            None => now
+                .as_array()
+                .is_some_and(|variations| !variations.is_empty()),
+        }
+    }
+
     /// The variations of the last suggestion in the state the plugin would save now.
     fn saved_suggestion(&mut self) -> serde_json::Value {
         let blob = self.save_state();

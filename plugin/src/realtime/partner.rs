@@ -89,19 +89,24 @@ impl Partner {
         Some(at)
     }
 
-    /// At the end of a block: in Answer mode, when a call has been followed by `gap` beats with
-    /// no key held, closes it and returns its length in bars (at least one), for the answer.
-    pub fn poll(&mut self, mode: PartnerMode, gap: f64, time: &BlockTime) -> Option<u32> {
+    /// At the end of a block: in Answer mode, once a call has been followed by half of `gap`
+    /// beats with no key held, closes it and returns its length in bars (at least one) and the
+    /// beat its rest will be over. The answer is asked for then, so that it is ready when the
+    /// rest is over; should the player come back before, the new call overtakes it.
+    pub fn poll(&mut self, mode: PartnerMode, gap: f64, time: &BlockTime) -> Option<(u32, f64)> {
         if mode != PartnerMode::Answer || !self.call_open || self.held.any_sounding() {
             return None;
         }
-        if time.end_beat() - self.last_release < gap {
+        if time.end_beat() - self.last_release < gap / 2.0 {
             return None;
         }
         self.call_open = false;
         let bar = time.time_signature.bar_beats().max(1e-9);
         let bars = ((self.last_release - self.call_start) / bar - 1e-6).ceil();
-        Some(bars.clamp(1.0, u32::MAX as f64) as u32)
+        Some((
+            bars.clamp(1.0, u32::MAX as f64) as u32,
+            self.last_release + gap,
+        ))
     }
 }
 
@@ -136,9 +141,10 @@ mod tests {
         // Held: no answer however long.
         assert_eq!(partner.poll(answer, 2.0, &block(8.0, 0.5)), None);
         partner.note_off(0, 62, 5.5);
-        // 1.5 beats of rest: not yet; 2 beats: the call (0 to 5.5, two bars) is answered.
-        assert_eq!(partner.poll(answer, 2.0, &block(6.5, 0.5)), None);
-        assert_eq!(partner.poll(answer, 2.0, &block(7.0, 0.5)), Some(2));
+        // Half a beat of rest: not yet; one beat (half the gap): the call (0 to 5.5, two bars) is
+        // asked an answer for, to start once the two beats of rest are over (7.5).
+        assert_eq!(partner.poll(answer, 2.0, &block(5.5, 0.5)), None);
+        assert_eq!(partner.poll(answer, 2.0, &block(6.0, 0.5)), Some((2, 7.5)));
         // Once only.
         assert_eq!(partner.poll(answer, 2.0, &block(9.0, 0.5)), None);
         // Manual mode never answers; a jump forgets the call.

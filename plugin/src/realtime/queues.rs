@@ -61,6 +61,9 @@ pub struct SuggestRequest {
     /// Continuous mode: the phrase starts exactly here (where the one before it ends) and
     /// follows that one without cutting it; `None`: placed by `start`.
     pub at_beat: Option<f64>,
+    /// Answer mode: the phrase starts no earlier than this beat (the end of the player's rest;
+    /// the request comes halfway through it, so the answer is ready on its beat).
+    pub not_before: Option<f64>,
     pub style: Style,
     pub temperature: f32,
     /// Follow my motifs, 0–1.
