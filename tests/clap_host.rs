@@ -846,3 +846,67 @@ fn continuous_mode_plays_a_new_phrase_every_length_bars_end_to_end() {
     }
     assert_balanced(&events);
 }
+
+#[test]
+fn continuous_mode_goes_on_across_a_tempo_change_and_a_loop_wrap() {
+    // The host cycles beats 8 to 36.5 and slows from 120 to 90 BPM at beat 22; Continuous mode
+    // with two-bar Markov phrases from beat 16. The host runs at four times real time, so the
+    // worker answers as it would in a session, with no waiting by the test.
+    let mut daw = Daw::new(512);
+    daw.loop_range = Some((8.0, 36.5));
+    let mut input = played_input();
+    input.retain(|(_, e)| !matches!(e, In::Param("suggest", _)));
+    input.push((TRIGGER_AT, In::Param("partner", 2.0)));
+    input.sort_by_key(|(at, _)| *at);
+    let started = std::time::Instant::now();
+    let mut events = Vec::new();
+    let mut slowed_at = None;
+    // Until the song has gone round the loop and reached beat 28 again.
+    let mut wrapped_at: Option<u64> = None;
+    while !(wrapped_at.is_some() && daw.beats >= 28.0) {
+        if slowed_at.is_none() && daw.beats >= 22.0 {
+            daw.tempo = 90.0;
+            slowed_at = Some(daw.position);
+        }
+        let before = daw.beats;
+        events.extend(daw.run(512, &input));
+        if daw.beats < before && wrapped_at.is_none() {
+            wrapped_at = Some(daw.position);
+        }
+        let due = std::time::Duration::from_secs_f64(daw.position as f64 / 48_000.0 / 4.0);
+        if let Some(wait) = due.checked_sub(started.elapsed()) {
+            std::thread::sleep(wait);
+        }
+    }
+    // Stop: what sounds is ended.
+    daw.playing = false;
+    events.extend(daw.run(1_024, &[]));
+    let phrase = phrase_events(&events);
+    let ons: Vec<u64> = phrase
+        .iter()
+        .filter(|(_, e)| matches!(e, Out::NoteOn { .. }))
+        .map(|(at, _)| *at)
+        .collect();
+    let slowed_at = slowed_at.unwrap();
+    assert!(ons.first().is_some_and(|&at| at >= PHRASE_START), "{ons:?}");
+    assert!(
+        ons.iter().any(|&at| at > slowed_at + 4 * 32_000),
+        "phrases go on at the new tempo: {ons:?}"
+    );
+    // After the wrap (at beat 36.5 the song returns to 8) the chain starts again and plays on.
+    let wrapped_at = wrapped_at.unwrap();
+    assert!(
+        ons.iter().any(|&at| at > wrapped_at),
+        "phrases go on after the loop wraps at {wrapped_at}: {ons:?}"
+    );
+    let mut sounding = 0i32;
+    for (_, event) in &phrase {
+        match event {
+            Out::NoteOn { .. } => sounding += 1,
+            Out::NoteOff { .. } => sounding -= 1,
+            Out::Midi(_) => {}
+        }
+        assert!(sounding <= 1, "one phrase at a time: {phrase:?}");
+    }
+    assert_balanced(&events);
+}
