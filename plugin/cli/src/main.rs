@@ -3,10 +3,12 @@
 //! ```text
 //! continuo continue IN.mid --bars N [--prompt-bars M] [--style S] [--temperature T] [--top-p P]
 //!                          [--variations K] [--seed X] [--scale-lock off|detected|KEY]
-//!                          [--track K] [--generator neural|markov] -o OUT.mid
+//!                          [--track K] [--generator neural|markov] [--learned FILE] -o OUT.mid
 //! continuo score IN.mid --prompt-bars M [--generator neural|markov]
 //! continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X]
-//!                   [--style S] [--temperature T] [--played SEED [--swing]] [--limit K] [--json]
+//!                   [--style S] [--temperature T] [--played SEED [--swing]]
+//!                   [--learned FILE | --learn-from DIR] [--limit K] [--json]
+//! continuo learn DIR -o FILE.json
 //! ```
 //!
 //! `continue` reads the melody (the top voice of all tracks, or of `--track`), continues its last
