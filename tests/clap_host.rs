@@ -834,17 +834,21 @@ fn continuous_mode_plays_a_new_phrase_every_length_bars_end_to_end() {
     for (from, to) in [(384_000, 576_000), (576_000, 768_000), (768_000, 960_000)] {
         assert!(ons(from, to) > 0, "a phrase from sample {from}: {phrase:?}");
     }
-    // One phrase at a time: never two notes sounding at once.
+    assert_one_note_at_a_time(&phrase);
+    assert_balanced(&events);
+}
+
+/// One phrase at a time: never two of the plugin's notes sounding at once.
+fn assert_one_note_at_a_time(phrase: &[(u64, Out)]) {
     let mut sounding = 0i32;
-    for (_, event) in &phrase {
+    for (_, event) in phrase {
         match event {
             Out::NoteOn { .. } => sounding += 1,
             Out::NoteOff { .. } => sounding -= 1,
             Out::Midi(_) => {}
         }
-        assert!(sounding <= 1, "{phrase:?}");
+        assert!(sounding <= 1, "two notes at once: {phrase:?}");
     }
-    assert_balanced(&events);
 }
 
 #[test]
@@ -899,14 +903,6 @@ fn continuous_mode_goes_on_across_a_tempo_change_and_a_loop_wrap() {
         ons.iter().any(|&at| at > wrapped_at),
         "phrases go on after the loop wraps at {wrapped_at}: {ons:?}"
     );
-    let mut sounding = 0i32;
-    for (_, event) in &phrase {
-        match event {
-            Out::NoteOn { .. } => sounding += 1,
-            Out::NoteOff { .. } => sounding -= 1,
-            Out::Midi(_) => {}
-        }
-        assert!(sounding <= 1, "one phrase at a time: {phrase:?}");
-    }
+    assert_one_note_at_a_time(&phrase);
     assert_balanced(&events);
 }

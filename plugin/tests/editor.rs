@@ -10,7 +10,7 @@ use continuo::editor::EditorUi;
 use continuo::params::{ContinuoParams, PlayModeParam, ScaleLockParam, StyleParam};
 use continuo::realtime::clock::Timeline;
 use continuo::realtime::modes::StartMode;
-use continuo::realtime::queues::{new_queues, CaptureEvent, SuggestRequest};
+use continuo::realtime::queues::{new_queues, AudioEnds, CaptureEvent, SuggestRequest};
 use continuo::session::SessionStore;
 use continuo::worker::{Command, Shared, Worker};
 use continuo_engine::generator::Style;
@@ -267,18 +267,24 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-#[test]
-fn browsing_variations_sends_the_chosen_one_to_the_audio_thread() {
-    let rig = rig();
-    let (mut audio, worker_ends) = new_queues();
+/// A worker for the rig's editor, with the audio thread's queue ends and the saved session.
+fn worker(rig: &Rig) -> (AudioEnds, Arc<SessionStore>, Worker) {
+    let (audio, worker_ends) = new_queues();
     let session = Arc::new(SessionStore::default());
-    let _worker = Worker::spawn(
+    let worker = Worker::spawn(
         worker_ends,
         rig.commands.clone(),
         rig.shared.clone(),
         session.clone(),
     )
     .unwrap();
+    (audio, session, worker)
+}
+
+#[test]
+fn browsing_variations_sends_the_chosen_one_to_the_audio_thread() {
+    let rig = rig();
+    let (mut audio, session, _worker) = worker(&rig);
     // Four bars of a wandering C-major line, then a request for three variations.
     let scale = [60u8, 62, 64, 65, 67, 69, 71, 72];
     let mut state = 11u32;
@@ -391,15 +397,7 @@ fn export_writes_the_chosen_variation_where_the_musician_said() {
 #[test]
 fn learning_from_a_folder_is_shown_saved_with_the_project_and_can_be_forgotten() {
     let rig = rig();
-    let (_audio, worker_ends) = new_queues();
-    let session = Arc::new(SessionStore::default());
-    let _worker = Worker::spawn(
-        worker_ends,
-        rig.commands.clone(),
-        rig.shared.clone(),
-        session.clone(),
-    )
-    .unwrap();
+    let (_audio, session, _worker) = worker(&rig);
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/fixtures");
     let files = std::fs::read_dir(&fixtures).unwrap().count();
     let mut harness = harness(&rig);
