@@ -25,6 +25,8 @@ COLUMNS = [
     ("largest_leap", "largest leap", 1),
     ("single_pitch", "single-pitch answers", 3),
     ("held_ending", "held ending", 3),
+    ("chord_tone_ending", "chord-tone ending", 3),
+    ("onset_pitch_f1", "onset/pitch F1", 3),
     ("rest_rate", "rest rate", 3),
     ("articulation", "articulation", 2),
 ]

@@ -464,7 +464,7 @@ fn cell(value: Option<f64>, digits: usize) -> String {
 
 fn row(name: &str, nll: Option<f64>, m: &Metrics) -> String {
     format!(
-        "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
         m.notes,
         cell(nll, 3),
         cell(m.in_key_rate, 3),
@@ -478,6 +478,8 @@ fn row(name: &str, nll: Option<f64>, m: &Metrics) -> String {
         cell(m.largest_leap, 1),
         cell(m.single_pitch, 3),
         cell(m.held_ending, 3),
+        cell(m.chord_tone_ending, 3),
+        cell(m.onset_pitch_f1, 3),
         cell(m.rest_rate, 3),
         cell(m.articulation, 2),
     )
@@ -494,9 +496,9 @@ fn markdown(report: &Report) -> String {
         report.seconds
     );
     out.push_str(
-        "| file | notes | NLL/note | in key | PC overlap | density | groove | range | copy | motif reuse | register drift | largest leap | single pitch | held ending | rest rate | articulation |\n",
+        "| file | notes | NLL/note | in key | PC overlap | density | groove | range | copy | motif reuse | register drift | largest leap | single pitch | held ending | chord-tone ending | onset/pitch F1 | rest rate | articulation |\n",
     );
-    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for file in &report.files {
         out.push_str(&row(&file.file, file.nll_per_note, &file.continuation));
     }

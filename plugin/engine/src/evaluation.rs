@@ -40,6 +40,13 @@ pub struct Metrics {
     pub single_pitch: Option<f64>,
     /// 1 when the last note lasts two beats or more (a phrase that lands), else 0.
     pub held_ending: Option<f64>,
+    /// 1 when the last note is a chord tone of I or V in the prompt's key (a stable landing),
+    /// else 0.
+    pub chord_tone_ending: Option<f64>,
+    /// F1 of the (onset, pitch) pairs shared with the true continuation (MIREX
+    /// Patterns-for-Prediction style, exact on the grid): how much of what really came next the
+    /// answer predicted.
+    pub onset_pitch_f1: Option<f64>,
     /// Share of consecutive notes with a rest between them.
     pub rest_rate: Option<f64>,
     /// Median share of the time to the next onset that a note sounds (1 = legato).
@@ -247,6 +254,37 @@ pub fn groove_consistency(notes: &[Note], ts: TimeSignature, bars: u32) -> Optio
     Some(1.0 - distance as f64 / (resolution * (bars as usize - 1)) as f64)
 }
 
+/// Whether `pitch` belongs to the tonic or the dominant triad of `key` (the dominant with its
+/// leading tone in minor too, as cadences use it).
+fn is_chord_tone_of_i_or_v(pitch: u8, key: Key) -> bool {
+    let degree = (pitch as i16 - key.tonic as i16).rem_euclid(12);
+    let third = match key.mode {
+        crate::key::Mode::Major => 4,
+        crate::key::Mode::Minor => 3,
+    };
+    [0, third, 7, 11, 2].contains(&degree)
+}
+
+/// F1 of the (onset, pitch) pairs of `continuation` found in `truth` (`None` when both are
+/// empty).
+pub fn onset_pitch_f1(continuation: &[Note], truth: &[Note]) -> Option<f64> {
+    if continuation.is_empty() && truth.is_empty() {
+        return None;
+    }
+    let truth_pairs: std::collections::HashSet<(u32, u8)> =
+        truth.iter().map(|n| (n.start, n.pitch)).collect();
+    let hits = continuation
+        .iter()
+        .filter(|n| truth_pairs.contains(&(n.start, n.pitch)))
+        .count() as f64;
+    if hits == 0.0 {
+        return Some(0.0);
+    }
+    let precision = hits / continuation.len() as f64;
+    let recall = hits / truth.len() as f64;
+    Some(2.0 * precision * recall / (precision + recall))
+}
+
 /// Measures `continuation` (`bars` bars) against `truth`, with the prompt's key and bars.
 pub fn measure(
     prompt: &[Note],
@@ -331,6 +369,14 @@ pub fn measure(
     let held_ending = continuation
         .last()
         .map(|n| if n.duration >= 24 { 1.0 } else { 0.0 });
+    let chord_tone_ending = continuation.last().zip(key).map(|(n, key)| {
+        if is_chord_tone_of_i_or_v(n.pitch, key) {
+            1.0
+        } else {
+            0.0
+        }
+    });
+    let onset_pitch_f1 = onset_pitch_f1(continuation, truth);
     Metrics {
         notes,
         in_key_rate,
@@ -344,6 +390,8 @@ pub fn measure(
         largest_leap,
         single_pitch,
         held_ending,
+        chord_tone_ending,
+        onset_pitch_f1,
         rest_rate: articulation(continuation).0,
         articulation: articulation(continuation).1,
     }
@@ -364,6 +412,8 @@ pub fn mean(items: &[Metrics]) -> Metrics {
         largest_leap: average(items.iter().map(|m| m.largest_leap)),
         single_pitch: average(items.iter().map(|m| m.single_pitch)),
         held_ending: average(items.iter().map(|m| m.held_ending)),
+        chord_tone_ending: average(items.iter().map(|m| m.chord_tone_ending)),
+        onset_pitch_f1: average(items.iter().map(|m| m.onset_pitch_f1)),
         rest_rate: average(items.iter().map(|m| m.rest_rate)),
         articulation: average(items.iter().map(|m| m.articulation)),
     }
@@ -463,6 +513,50 @@ mod tests {
         let m = mean(&[empty, full]);
         assert_eq!(m.in_key_rate, Some(0.5));
         assert_eq!(m.notes, 2);
+    }
+
+    #[test]
+    fn endings_and_the_onset_pitch_f1() {
+        let c_major = Key {
+            tonic: 0,
+            mode: Mode::Major,
+        };
+        let a_minor = Key {
+            tonic: 9,
+            mode: Mode::Minor,
+        };
+        // C, E, G, B, D are I or V in C; F and A are not. In A minor: A C E, E G# B.
+        let landing: Vec<bool> = [60u8, 64, 67, 71, 74, 65, 69]
+            .iter()
+            .map(|&p| is_chord_tone_of_i_or_v(p, c_major))
+            .collect();
+        assert_eq!(landing, vec![true, true, true, true, true, false, false]);
+        assert!(is_chord_tone_of_i_or_v(68, a_minor) && !is_chord_tone_of_i_or_v(65, a_minor));
+        let truth = vec![note(0, 12, 60), note(12, 12, 62), note(24, 24, 64)];
+        // Two of three right (onset and pitch), one wrong pitch, one extra note.
+        let answer = vec![
+            note(0, 12, 60),
+            note(12, 12, 65),
+            note(24, 12, 64),
+            note(36, 12, 62),
+        ];
+        let f1 = onset_pitch_f1(&answer, &truth).unwrap();
+        let (p, r) = (2.0 / 4.0, 2.0 / 3.0);
+        assert!((f1 - 2.0 * p * r / (p + r)).abs() < 1e-12);
+        assert_eq!(onset_pitch_f1(&truth, &truth), Some(1.0));
+        assert_eq!(onset_pitch_f1(&[], &truth), Some(0.0));
+        assert_eq!(onset_pitch_f1(&[], &[]), None);
+        let m = measure(
+            &truth,
+            1,
+            &answer,
+            &truth,
+            TimeSignature::default(),
+            1,
+            Some(c_major),
+        );
+        assert_eq!(m.chord_tone_ending, Some(1.0), "ends on D, the fifth of V");
+        assert_eq!(m.onset_pitch_f1, Some(f1));
     }
 
     #[test]
