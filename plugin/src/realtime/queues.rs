@@ -24,8 +24,9 @@ use continuo_engine::phrase::TimeSignature;
 /// milliseconds; this is seconds of dense playing).
 pub const CAPTURE_CAPACITY: usize = 4096;
 pub const REQUEST_CAPACITY: usize = 16;
-/// Finished phrases waiting for the audio thread. The garbage queue is one larger, so that the
-/// audio thread can always hand back the phrase it replaces.
+/// Finished phrases waiting for the audio thread. The garbage queue is two larger, so that the
+/// audio thread can always hand back what it holds besides them: the playing phrase and the one
+/// waiting for its anchor (Continuous mode).
 pub const PHRASE_CAPACITY: usize = 4;
 
 /// A note event the player played, stamped in musical time.
@@ -101,7 +102,7 @@ pub fn new_queues() -> (AudioEnds, WorkerEnds) {
     let (capture_tx, capture_rx) = HeapRb::new(CAPTURE_CAPACITY).split();
     let (request_tx, request_rx) = HeapRb::new(REQUEST_CAPACITY).split();
     let (phrase_tx, phrase_rx) = HeapRb::new(PHRASE_CAPACITY).split();
-    let (garbage_tx, garbage_rx) = HeapRb::new(PHRASE_CAPACITY + 1).split();
+    let (garbage_tx, garbage_rx) = HeapRb::new(PHRASE_CAPACITY + 2).split();
     (
         AudioEnds {
             captures: capture_tx,
