@@ -394,22 +394,8 @@ impl Default for ContinuoParams {
                     continuo_engine::pianoroll::parse_key_name(text).map(i32::from)
                 })),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
-            follow_motifs: FloatParam::new(
-                "Follow my motifs",
-                generator::DEFAULT_FOLLOW_MOTIFS,
-                FloatRange::Linear { min: 0.0, max: 1.0 },
-            )
-            .with_unit("%")
-            .with_value_to_string(formatters::v2s_f32_percentage(0))
-            .with_string_to_value(formatters::s2v_f32_percentage()),
-            feel: FloatParam::new(
-                "Feel",
-                generator::DEFAULT_FEEL,
-                FloatRange::Linear { min: 0.0, max: 1.0 },
-            )
-            .with_unit("%")
-            .with_value_to_string(formatters::v2s_f32_percentage(0))
-            .with_string_to_value(formatters::s2v_f32_percentage()),
+            follow_motifs: share("Follow my motifs", generator::DEFAULT_FOLLOW_MOTIFS),
+            feel: share("Feel", generator::DEFAULT_FEEL),
             partner: EnumParam::new("Partner", PartnerParam::Manual),
             answer_after: IntParam::new(
                 "Answer after",
@@ -422,6 +408,14 @@ impl Default for ContinuoParams {
             .with_unit(" beats"),
         }
     }
+}
+
+/// A share from 0 to 100 % (stored 0–1).
+fn share(name: &str, default: f32) -> FloatParam {
+    FloatParam::new(name, default, FloatRange::Linear { min: 0.0, max: 1.0 })
+        .with_unit("%")
+        .with_value_to_string(formatters::v2s_f32_percentage(0))
+        .with_string_to_value(formatters::s2v_f32_percentage())
 }
 
 impl ContinuoParams {

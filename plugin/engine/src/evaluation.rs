@@ -377,6 +377,7 @@ pub fn measure(
         }
     });
     let onset_pitch_f1 = onset_pitch_f1(continuation, truth);
+    let (rest_rate, held_share) = articulation(continuation);
     Metrics {
         notes,
         in_key_rate,
@@ -392,8 +393,8 @@ pub fn measure(
         held_ending,
         chord_tone_ending,
         onset_pitch_f1,
-        rest_rate: articulation(continuation).0,
-        articulation: articulation(continuation).1,
+        rest_rate,
+        articulation: held_share,
     }
 }
 

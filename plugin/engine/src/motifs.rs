@@ -9,6 +9,7 @@
 //! becomes likelier, nothing becomes impossible.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Log-probability weight of the motif model at Follow my motifs = 1 (the neural generator and
 /// the blended score use the same).
@@ -28,7 +29,7 @@ pub struct MotifModel {
     totals: HashMap<Vec<i16>, (u32, u32)>,
     /// What the estimate backs off to below order 0: another motif model (the player's learnt
     /// tunes behind their current playing), else the uniform floor.
-    base: Option<Box<MotifModel>>,
+    base: Option<Arc<MotifModel>>,
 }
 
 impl MotifModel {
@@ -41,9 +42,9 @@ impl MotifModel {
 
     /// The patterns of `pitches`, backed by `base` where they say little: the playing first,
     /// then what the base model knows, then the uniform floor.
-    pub fn learn_over(pitches: &[u8], base: MotifModel) -> MotifModel {
+    pub fn learn_over(pitches: &[u8], base: Arc<MotifModel>) -> MotifModel {
         let mut model = MotifModel::learn(pitches);
-        model.base = (!base.is_empty()).then(|| Box::new(base));
+        model.base = (!base.is_empty()).then_some(base);
         model
     }
 
@@ -133,7 +134,7 @@ mod tests {
         // Learnt tunes always go up a third after two steps up; the playing goes down.
         let learnt = MotifModel::learn_all([&[60u8, 62, 64, 68][..], &[50, 52, 54, 58][..]]);
         let playing = [60u8, 62, 64, 60, 60, 62, 64, 60];
-        let model = MotifModel::learn_over(&playing, learnt);
+        let model = MotifModel::learn_over(&playing, Arc::new(learnt));
         assert!(
             model.probability(&[2, 2], -4) > 0.5,
             "the playing's own pattern leads"

@@ -107,9 +107,9 @@ pub struct NeuralGenerator {
     chosen_style: Option<Style>,
     /// Prompt length and tokens sampled by the last `generate` (for benchmarks and reports).
     last_counts: (usize, usize),
-    /// The player's own tunes ([`Learned`]): their interval patterns join the playing in the
-    /// motif model of Follow my motifs.
-    learned: Option<Arc<Learned>>,
+    /// The player's own tunes ([`Learned`]), and their interval patterns as the motif model the
+    /// playing's model backs off to (built once, when they are set).
+    learned: Option<(Arc<Learned>, Arc<MotifModel>)>,
 }
 
 impl NeuralGenerator {
@@ -180,7 +180,17 @@ impl NeuralGenerator {
 
     /// Learns from the player's own tunes from now on (`None`: from their playing alone).
     pub fn set_learned(&mut self, learned: Option<Arc<Learned>>) {
-        self.learned = learned;
+        let same = match (&self.learned, &learned) {
+            (Some((old, _)), Some(new)) => Arc::ptr_eq(old, new),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            self.learned = learned.map(|tunes| {
+                let model = MotifModel::learn_all(tunes.melodies.iter().map(|(_, m)| m.as_slice()));
+                (tunes, Arc::new(model))
+            });
+        }
     }
 
     /// The motif model of `played` (pitches, oldest first; its last 64 notes), backed by the
@@ -188,10 +198,7 @@ impl NeuralGenerator {
     pub(crate) fn motif_model(&self, played: &[u8]) -> MotifModel {
         let recent = &played[played.len().saturating_sub(64)..];
         match &self.learned {
-            Some(learned) => MotifModel::learn_over(
-                recent,
-                MotifModel::learn_all(learned.melodies.iter().map(|(_, m)| m.as_slice())),
-            ),
+            Some((_, base)) => MotifModel::learn_over(recent, base.clone()),
             None => MotifModel::learn(recent),
         }
     }

@@ -164,12 +164,10 @@ impl Player {
         phrase: Box<PlaybackPhrase>,
         time: &BlockTime,
     ) -> Option<Box<PlaybackPhrase>> {
-        let anchor = if phrase.timeline == time.timeline {
-            if phrase.anchor < time.start_beat {
-                next_grid_line(phrase.anchor, phrase.realign_step, time.start_beat)
-            } else {
-                phrase.anchor
-            }
+        let anchor = if Self::is_late(&phrase, time) {
+            next_grid_line(phrase.anchor, phrase.realign_step, time.start_beat)
+        } else if phrase.timeline == time.timeline {
+            phrase.anchor
         } else {
             time.next_bar_at_or_after(time.start_beat)
         };
