@@ -75,6 +75,7 @@ class Corpus:
                 current = changes.get(bar, current)
                 per_bar.append(T.ts_token(*current))
             self.meter_at_bar.append(per_bar)
+        self.mean_pitch = [sum(n[2] for n in m["notes"]) / len(m["notes"]) for m in melodies]
         self.pitch_range = [
             (min(n[2] for n in m["notes"]), max(n[2] for n in m["notes"])) for m in melodies
         ]

@@ -32,6 +32,10 @@ CASES = [
         "name": "a meter change from 3/4 to 2/4 in bar 2",
         "melody": {"style": "folk", "meters": [[0, 3, 4], [2, 2, 4]], "notes": [[0, 36, 60], [36, 36, 62], [72, 24, 64], [96, 12, 65]]},
     },
+    {
+        "name": "any style (model v2's unconditioned token) in a bass register",
+        "melody": {"style": "any", "meters": [[0, 4, 4]], "notes": [[0, 24, 36], [24, 24, 43], [48, 48, 31]]},
+    },
 ]
 
 

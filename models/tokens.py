@@ -16,6 +16,9 @@ MAX_POSITION = 192  # positions 0..191 ticks into a bar (up to 4/1 or 8/2)
 MAX_DURATION = 192  # durations 1..192 ticks; longer notes are clamped
 
 SPECIAL = ["PAD", "BOS", "EOS", "BAR"]
+ANY_STYLE_NAME = "STYLE_any"
+# The vocabulary of model v1 (the ids every later vocabulary keeps).
+V1_VOCAB_SIZE = 581
 
 
 def _build_vocabulary() -> list[str]:
@@ -25,6 +28,10 @@ def _build_vocabulary() -> list[str]:
     names += [f"POS_{p}" for p in range(MAX_POSITION)]
     names += [f"PITCH_{p}" for p in range(128)]
     names += [f"DUR_{d}" for d in range(1, MAX_DURATION + 1)]
+    # Added by model v2, after every v1 id so that v1's ids stay valid: the style token of
+    # "any style", which training puts in place of the real one part of the time, so that the
+    # engine can guide by style (classifier-free guidance: conditioned against unconditioned).
+    names += [ANY_STYLE_NAME]
     return names
 
 
@@ -36,6 +43,7 @@ TS_BASE = INDEX[f"TS_{NUMERATORS[0]}/{DENOMINATORS[0]}"]
 POS_BASE = INDEX["POS_0"]
 PITCH_BASE = INDEX["PITCH_0"]
 DUR_BASE = INDEX["DUR_1"]
+ANY_STYLE = INDEX[ANY_STYLE_NAME]
 
 
 class TokenError(ValueError):
@@ -142,7 +150,8 @@ def encode(melody: dict, with_bos: bool = True, with_eos: bool = True) -> list[i
     starts = bar_starts(meters, n_bars)
     changes = {b: (n, d) for b, n, d in meters}
     tokens = [BOS] if with_bos else []
-    tokens.append(STYLE_BASE + STYLES.index(melody["style"]))
+    style = melody["style"]
+    tokens.append(ANY_STYLE if style == "any" else STYLE_BASE + STYLES.index(style))
     tokens.append(ts_token(*changes[0]))
     note_index = 0
     for bar, (start, num, den) in enumerate(starts):
@@ -174,7 +183,7 @@ def decode(tokens: list[int]) -> dict:
         i += 1
     if i >= len(it) or kind(it[i]) != "STYLE":
         raise TokenError("expected a STYLE token")
-    style = STYLES[it[i] - STYLE_BASE]
+    style = "any" if it[i] == ANY_STYLE else STYLES[it[i] - STYLE_BASE]
     i += 1
     if i >= len(it) or kind(it[i]) != "TS":
         raise TokenError("expected a TS token")

@@ -26,7 +26,35 @@ CHECKPOINT = data.CACHE / "checkpoint.pt"
 LOG = data.CACHE / "train-log.jsonl"
 
 
-def random_window(corpus: data.Corpus, context: int, rng: random.Random, augment: bool):
+# Registers a melody is moved into by whole octaves (model v2): the mean pitch it is moved
+# towards, from a bass line around C2 to a lead around C7. Every moved melody stays within
+# TRAINED_RANGE, which the metadata records.
+REGISTER_CENTRES = [36, 48, 60, 72, 84, 96]
+TRAINED_RANGE = (24, 108)
+
+
+def transposition(low: int, high: int, mean: float, rng: random.Random, register: float) -> int:
+    """A random shift of a melody spanning low..high: up to ±6 semitones (every key) and, with
+    probability `register`, whole octaves towards a register drawn from REGISTER_CENTRES, within
+    TRAINED_RANGE. Melodies already outside the range are left where they are."""
+    lowest, highest = TRAINED_RANGE
+    if not (lowest <= low and high <= highest):
+        return 0
+    octaves = 0
+    if rng.random() < register:
+        target = rng.choice(REGISTER_CENTRES)
+        octaves = round((target - mean) / 12)
+        while octaves > 0 and high + 12 * octaves > highest:
+            octaves -= 1
+        while octaves < 0 and low + 12 * octaves < lowest:
+            octaves += 1
+    low, high = low + 12 * octaves, high + 12 * octaves
+    return 12 * octaves + rng.randint(max(-6, lowest - low), min(6, highest - high))
+
+
+def random_window(corpus: data.Corpus, context: int, rng: random.Random, augment: dict | None):
+    """A training window; `augment` (None for evaluation) holds the probabilities of moving the
+    melody to another register and of replacing its style by "any style"."""
     i = rng.randrange(len(corpus))
     bars = len(corpus.bar_positions[i])
     # Start at bar 0 a quarter of the time (pieces' openings matter), else anywhere.
@@ -34,11 +62,17 @@ def random_window(corpus: data.Corpus, context: int, rng: random.Random, augment
     shift = 0
     if augment:
         low, high = corpus.pitch_range[i]
-        shift = rng.randint(max(-6, 21 - low), min(6, 108 - high)) if 21 <= low and high <= 108 else 0
-    return corpus.window(i, bar, context, shift)
+        shift = transposition(low, high, corpus.mean_pitch[i], rng, augment["register"])
+    window = corpus.window(i, bar, context, shift)
+    if augment and rng.random() < augment["any_style"]:
+        window = window.copy()
+        style_at = 1 if window[0] == T.BOS else 0
+        if style_at < len(window) and T.kind(int(window[style_at])) == "STYLE":
+            window[style_at] = T.ANY_STYLE
+    return window
 
 
-def batch(corpus: data.Corpus, size: int, context: int, rng: random.Random, augment: bool):
+def batch(corpus: data.Corpus, size: int, context: int, rng: random.Random, augment: dict | None):
     """`size` rows of `context + 1` tokens. Rows are packed with consecutive windows (each starts
     with its own STYLE/TS header, so the model sees where a new melody begins) instead of being
     padded: every position trains."""
@@ -67,7 +101,7 @@ def evaluate(model, corpus, context, batches, seed=1234):
     rng = random.Random(seed)
     total, count = 0.0, 0
     for _ in range(batches):
-        inputs, targets = batch(corpus, 16, context, rng, augment=False)
+        inputs, targets = batch(corpus, 16, context, rng, augment=None)
         with torch.autocast("cpu", dtype=torch.bfloat16):
             loss = loss_of(model, inputs, targets)
         n = int((targets != T.PAD).sum())
@@ -86,6 +120,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261125)
     parser.add_argument("--checkpoint-minutes", type=float, default=5.0)
     parser.add_argument("--eval-every", type=int, default=250)
+    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--d-model", type=int, default=256)
+    parser.add_argument("--register", type=float, default=0.5,
+                        help="share of windows moved by octaves to another register")
+    parser.add_argument("--any-style", type=float, default=0.15,
+                        help="share of windows whose style token is replaced by STYLE_any")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -98,7 +138,13 @@ def main() -> None:
         f"val {len(val)} / {val.total_tokens()}, dropped {built['dropped']}",
         flush=True,
     )
-    config = Config(vocab_size=len(T.VOCAB))
+    config = Config(
+        vocab_size=len(T.VOCAB),
+        layers=args.layers,
+        d_model=args.d_model,
+        heads=args.d_model // 64,
+        d_ff=4 * args.d_model,
+    )
     model = MelodyModel(config)
     print(f"{parameter_count(model):,} parameters", flush=True)
     optimizer = torch.optim.AdamW(
@@ -148,7 +194,8 @@ def main() -> None:
     while step < args.steps:
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step)
-        inputs, targets = batch(train, args.batch, config.context, rng, augment=True)
+        augment = {"register": args.register, "any_style": args.any_style}
+        inputs, targets = batch(train, args.batch, config.context, rng, augment=augment)
         with torch.autocast("cpu", dtype=torch.bfloat16):
             loss = loss_of(model, inputs, targets)
         optimizer.zero_grad(set_to_none=True)

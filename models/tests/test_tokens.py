@@ -15,7 +15,10 @@ GOLDEN = json.loads((MODELS / "golden" / "tokens.json").read_text())
 
 def test_golden_vectors_match_the_tokenizer():
     assert GOLDEN["vocab"] == T.VOCAB
-    assert GOLDEN["vocab_size"] == len(T.VOCAB) == 581
+    assert GOLDEN["vocab_size"] == len(T.VOCAB) == 582
+    # Model v2 only added tokens: every v1 id means what it meant.
+    assert T.V1_VOCAB_SIZE == 581 and T.VOCAB[T.ANY_STYLE] == "STYLE_any"
+    assert T.ANY_STYLE >= T.V1_VOCAB_SIZE
     for case in GOLDEN["cases"]:
         assert T.encode(case["melody"]) == case["tokens"], case["name"]
         assert T.decode(case["tokens"]) == case["melody"], case["name"]

@@ -54,7 +54,8 @@ pub struct Architecture {
     pub heads: usize,
     /// Width of one head.
     pub head_dim: usize,
-    /// Tokens in the vocabulary (must match [`crate::tokens::VOCAB_SIZE`]).
+    /// Tokens in the vocabulary: [`crate::tokens::V1_VOCAB_SIZE`] (model v1) or
+    /// [`crate::tokens::VOCAB_SIZE`] (v2, which adds "any style").
     pub vocab_size: usize,
 }
 
@@ -81,10 +82,13 @@ impl Architecture {
             head_dim: get(&["architecture", "head_dim"])?,
             vocab_size: get(&["architecture", "vocab_size"])?,
         };
-        if architecture.vocab_size != tokens::VOCAB_SIZE as usize {
+        // A v1 model knows every token but "any style"; a v2 model knows them all.
+        let known = [tokens::V1_VOCAB_SIZE as usize, tokens::VOCAB_SIZE as usize];
+        if !known.contains(&architecture.vocab_size) {
             return Err(Unavailable(format!(
-                "the model's vocabulary ({}) does not match the plugin's tokenizer ({})",
+                "the model's vocabulary ({}) does not match the plugin's tokenizer ({} or {})",
                 architecture.vocab_size,
+                tokens::V1_VOCAB_SIZE,
                 tokens::VOCAB_SIZE
             )));
         }
@@ -1232,9 +1236,10 @@ mod tests {
     #[test]
     fn generates_valid_phrases_deterministically() {
         let mut neural = generator();
+        // The shipped model is v1: every token but "any style".
         assert_eq!(
             neural.architecture().vocab_size,
-            tokens::VOCAB_SIZE as usize
+            tokens::V1_VOCAB_SIZE as usize
         );
         let history = [ode()];
         let a = neural

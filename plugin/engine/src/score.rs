@@ -140,7 +140,7 @@ pub fn neural(
         })
         .collect();
     let token_melody = TokenMelody {
-        style,
+        style: Some(style),
         meters: vec![(0, ts)],
         notes,
     };
@@ -338,7 +338,7 @@ mod tests {
             .unwrap();
         let all = tokens::encode(
             &TokenMelody {
-                style: Style::Folk,
+                style: Some(Style::Folk),
                 meters: vec![(0, line.time_signature)],
                 notes: line.notes.clone(),
             },

@@ -41,8 +41,14 @@ pub const PITCH_BASE: u32 = POS_BASE + MAX_POSITION;
 pub const DUR_BASE: u32 = PITCH_BASE + 128;
 /// The longest duration a token can carry, in ticks.
 pub const MAX_DURATION: u32 = 192;
+/// The number of token ids of model v1 (every later vocabulary keeps these ids).
+pub const V1_VOCAB_SIZE: u32 = DUR_BASE + MAX_DURATION;
+/// "Any style" (model v2): the style token training put in place of the real one part of the
+/// time, so that the model's prediction without a style can be set against the one with it
+/// (classifier-free guidance). A v1 model does not have it.
+pub const ANY_STYLE: u32 = V1_VOCAB_SIZE;
 /// The number of token ids.
-pub const VOCAB_SIZE: u32 = DUR_BASE + MAX_DURATION;
+pub const VOCAB_SIZE: u32 = ANY_STYLE + 1;
 
 /// What kind of token an id is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +63,8 @@ pub enum Token {
     Bar,
     /// The melody's style.
     Style(Style),
+    /// No particular style (model v2's unconditioned token).
+    AnyStyle,
     /// A meter (at the start, or after a bar line where it changes).
     TimeSignature(TimeSignature),
     /// A note's onset, in ticks from the bar line.
@@ -122,7 +130,8 @@ pub fn token(id: u32) -> Result<Token, TokenError> {
         }
         id if id < PITCH_BASE => Token::Position(id - POS_BASE),
         id if id < DUR_BASE => Token::Pitch((id - PITCH_BASE) as u8),
-        id if id < VOCAB_SIZE => Token::Duration(id - DUR_BASE + 1),
+        id if id < V1_VOCAB_SIZE => Token::Duration(id - DUR_BASE + 1),
+        ANY_STYLE => Token::AnyStyle,
         _ => return error(format!("token {id} is outside the vocabulary")),
     })
 }
@@ -131,8 +140,8 @@ pub fn token(id: u32) -> Result<Token, TokenError> {
 /// grid (bar k starts at the sum of the lengths of the bars before it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenMelody {
-    /// The melody's style.
-    pub style: Style,
+    /// The melody's style (None: any style, model v2's unconditioned token).
+    pub style: Option<Style>,
     /// (bar index, time signature), the first at bar 0.
     pub meters: Vec<(u32, TimeSignature)>,
     /// Sorted by onset, one note per onset.
@@ -191,7 +200,10 @@ pub fn encode(
     if with_bos {
         tokens.push(BOS);
     }
-    tokens.push(style_token(melody.style)?);
+    tokens.push(match melody.style {
+        Some(style) => style_token(style)?,
+        None => ANY_STYLE,
+    });
     tokens.push(time_signature_token(starts[0].1)?);
     let mut notes = melody.notes.iter().peekable();
     for (bar, &(start, ts)) in starts.iter().enumerate() {
@@ -237,7 +249,8 @@ pub fn decode(tokens: &[u32]) -> Result<TokenMelody, TokenError> {
         i += 1;
     }
     let style = match tokens.get(i).map(|&t| token(t)).transpose()? {
-        Some(Token::Style(style)) => style,
+        Some(Token::Style(style)) => Some(style),
+        Some(Token::AnyStyle) => None,
         _ => return error("expected a STYLE token"),
     };
     i += 1;
@@ -323,7 +336,10 @@ mod tests {
     }
 
     fn melody_of(value: &serde_json::Value) -> TokenMelody {
-        let style = Style::from_id(value["style"].as_str().unwrap()).unwrap();
+        let style = match value["style"].as_str().unwrap() {
+            "any" => None,
+            id => Some(Style::from_id(id).unwrap()),
+        };
         let meters = value["meters"]
             .as_array()
             .unwrap()
@@ -380,6 +396,7 @@ mod tests {
                 Token::Eos => "EOS".to_string(),
                 Token::Bar => "BAR".to_string(),
                 Token::Style(s) => format!("STYLE_{}", s.id()),
+                Token::AnyStyle => "STYLE_any".to_string(),
                 Token::TimeSignature(ts) => format!("TS_{}/{}", ts.numerator, ts.denominator),
                 Token::Position(p) => format!("POS_{p}"),
                 Token::Pitch(p) => format!("PITCH_{p}"),
