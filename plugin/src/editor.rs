@@ -302,7 +302,10 @@ impl EditorUi {
                 ui.end_row();
 
                 ui.label("Feel");
-                widgets::slider(ui, "Feel", &p.feel, setter);
+                ui.horizontal(|ui| {
+                    widgets::slider(ui, "Feel", &p.feel, setter);
+                    widgets::checkbox(ui, "Land phrases", &p.landing, setter);
+                });
                 ui.label("Partner");
                 ui.horizontal(|ui| {
                     widgets::enum_combo(ui, "Partner", &p.partner, setter);

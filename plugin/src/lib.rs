@@ -545,6 +545,7 @@ impl Continuo {
                 .clamp(params::MIN_TEMPERATURE, params::MAX_TEMPERATURE),
             follow_motifs: self.params.follow_motifs.value().clamp(0.0, 1.0),
             feel: self.params.feel.value().clamp(0.0, 1.0),
+            landing: self.params.landing.value(),
             generator: self.params.generator.value().into(),
             variations: self
                 .params

@@ -331,6 +331,11 @@ pub struct ContinuoParams {
     /// In Answer mode, how many beats of rest after the player's last note make a call over.
     #[id = "answer-after"]
     pub answer_after: IntParam,
+
+    /// Whether answers land: the last note on a beat late in the last bar, on a note of the
+    /// tonic chord, held to the end (off: the phrase may stop anywhere, as mid-tune bars do).
+    #[id = "landing"]
+    pub landing: BoolParam,
 }
 
 impl Default for ContinuoParams {
@@ -397,6 +402,7 @@ impl Default for ContinuoParams {
             follow_motifs: share("Follow my motifs", generator::DEFAULT_FOLLOW_MOTIFS),
             feel: share("Feel", generator::DEFAULT_FEEL),
             partner: EnumParam::new("Partner", PartnerParam::Manual),
+            landing: BoolParam::new("Land phrases", generator::DEFAULT_LANDING),
             answer_after: IntParam::new(
                 "Answer after",
                 2,

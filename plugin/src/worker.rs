@@ -486,6 +486,7 @@ fn answer(
         top_p: continuo_engine::neural::TOP_P,
         follow_motifs: request.follow_motifs,
         feel: request.feel,
+        landing: request.landing,
     };
     // A generator bug must not take the worker (and with it every later suggestion) down.
     // Variations differ by seed only; the first is the one that plays.
@@ -599,6 +600,7 @@ mod tests {
             temperature: 1.0,
             follow_motifs: 0.25,
             feel: 1.0,
+            landing: true,
             generator: GeneratorChoice::Markov,
             variations: 1,
             scale_lock: ScaleLock::Off,

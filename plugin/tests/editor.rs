@@ -245,6 +245,7 @@ fn request() -> SuggestRequest {
         temperature: 1.0,
         follow_motifs: 0.25,
         feel: 1.0,
+        landing: true,
         generator: GeneratorChoice::Markov,
         variations: 3,
         scale_lock: ScaleLock::Off,

@@ -42,6 +42,11 @@ struct EvalArgs {
     follow_motifs: f32,
     /// Feel, 0–1 (neural only).
     feel: f32,
+    /// Whether answers land (`--landing on|off`; neural only).
+    landing: bool,
+    /// Take each file's last bars (`--at-end`): the true continuation is the tune's ending,
+    /// where real music lands, instead of its bars after the first `prompt_bars`.
+    at_end: bool,
     limit: Option<usize>,
     json: bool,
     /// Play every prompt with a synthetic human feel (`--played SEED`): the model hears it as
@@ -67,7 +72,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
     let mut json = false;
     let mut follow_motifs = continuo_engine::generator::DEFAULT_FOLLOW_MOTIFS;
     let mut feel = continuo_engine::generator::DEFAULT_FEEL;
+    let mut landing = continuo_engine::generator::DEFAULT_LANDING;
     let mut played = None;
+    let mut at_end = false;
     let mut swing = false;
     let mut learned = None;
     let mut leave_one_out = false;
@@ -79,10 +86,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
             "--temperature" => temperature = parse_number(&arg, args.next())?,
             "--follow-motifs" => follow_motifs = parse_share("--follow-motifs", args.next())?,
             "--feel" => feel = parse_share("--feel", args.next())?,
+            "--landing" => landing = parse_switch("--landing", args.next())?,
             "--limit" => limit = Some(parse_number(&arg, args.next())?),
             "--json" => json = true,
             "--played" => played = Some(parse_number(&arg, args.next())?),
             "--swing" => swing = true,
+            "--at-end" => at_end = true,
             "--learned" => learned = Some(super::read_learned(args.next())?),
             "--learn-from" => {
                 let folder = PathBuf::from(args.next().ok_or("--learn-from needs a folder")?);
@@ -137,6 +146,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
         temperature,
         follow_motifs,
         feel,
+        landing,
+        at_end,
         limit,
         json,
         played,
@@ -144,6 +155,18 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
         learned,
         leave_one_out,
     })
+}
+
+/// `--landing on|off`: a switch.
+pub fn parse_switch(flag: &str, value: Option<String>) -> Result<bool, String> {
+    match value.as_deref() {
+        Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        other => Err(format!(
+            "{flag} expects on or off, got '{}'",
+            other.unwrap_or("")
+        )),
+    }
 }
 
 /// `--follow-motifs F` or `--feel F`: a share from 0 to 1.
@@ -244,19 +267,21 @@ struct Outcome {
     written: Option<Written>,
 }
 
-/// Continues and measures one melody (`tempo` in BPM, for a synthetic player's timing).
+/// Continues and measures one melody from bar `first` (`tempo` in BPM, for a synthetic
+/// player's timing).
 fn evaluate(
     engine: &mut Engine,
     args: &EvalArgs,
     melody: &Melody,
+    first: u32,
     tempo: f64,
     index: usize,
 ) -> Result<Outcome, String> {
     let ts = melody.time_signature;
     let bar = ts.bar_ticks();
     let (m, n) = (args.prompt_bars, args.bars);
-    let written_prompt = bars_of(melody, 0, m);
-    let truth = bars_of(melody, m, n);
+    let written_prompt = bars_of(melody, first, m);
+    let truth = bars_of(melody, first + m, n);
     if written_prompt.notes.is_empty() {
         return Err(format!("no notes in the first {m} bars"));
     }
@@ -286,6 +311,7 @@ fn evaluate(
         top_p: continuo_engine::neural::TOP_P,
         follow_motifs: args.follow_motifs,
         feel: args.feel,
+        landing: args.landing,
     };
     // The prompt as heard, then the true continuation.
     let with_truth = |prompt: &Melody| Melody {
@@ -392,9 +418,21 @@ pub fn run(args: impl Iterator<Item = String>) -> Result<String, String> {
                         other => other.clone(),
                     });
                 }
+                let first = if args.at_end {
+                    imported.bars() - needed
+                } else {
+                    0
+                };
                 let t = Instant::now();
-                evaluate(&mut engine, &args, &imported.melody, imported.tempo, index)
-                    .map(|r| (r, t.elapsed().as_secs_f64() * 1e3))
+                evaluate(
+                    &mut engine,
+                    &args,
+                    &imported.melody,
+                    first,
+                    imported.tempo,
+                    index,
+                )
+                .map(|r| (r, t.elapsed().as_secs_f64() * 1e3))
             });
         match outcome {
             Ok((outcome, milliseconds)) => results.push(FileResult {

@@ -39,13 +39,13 @@ use continuo_engine::pianoroll;
 use continuo_engine::score;
 
 /// `continuo continue --help`.
-const CONTINUE_USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--top-p P] [--follow-motifs F] [--feel F] [--variations K] [--seed X] [--scale-lock off|detected|KEY] [--range LOW-HIGH] [--track K] [--generator neural|markov] [--learned FILE] -o OUT.mid";
+const CONTINUE_USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--top-p P] [--follow-motifs F] [--feel F] [--landing on|off] [--variations K] [--seed X] [--scale-lock off|detected|KEY] [--range LOW-HIGH] [--track K] [--generator neural|markov] [--learned FILE] -o OUT.mid";
 /// `continuo learn --help`.
 const LEARN_USAGE: &str = "usage: continuo learn DIR -o FILE.json   (then --learned FILE.json)";
 /// `continuo score --help`.
 const SCORE_USAGE: &str = "usage: continuo score IN.mid --prompt-bars M [--generator neural|markov] [--style S] [--track K]";
 /// `continuo eval --help`.
-const EVAL_USAGE: &str = "usage: continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X] [--style S] [--temperature T] [--follow-motifs F] [--feel F] [--played SEED [--swing]] [--learned FILE | --learn-from DIR] [--limit K] [--json]";
+const EVAL_USAGE: &str = "usage: continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X] [--style S] [--temperature T] [--follow-motifs F] [--feel F] [--landing on|off] [--at-end] [--played SEED [--swing]] [--learned FILE | --learn-from DIR] [--limit K] [--json]";
 
 /// How a continuation is held to a scale.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -114,6 +114,8 @@ struct ContinueArgs {
     follow_motifs: f32,
     /// Feel, 0–1.
     feel: f32,
+    /// Whether the answer lands on a held tonic-chord note (`--landing on|off`).
+    landing: bool,
     variations: u32,
     scale_lock: ScaleChoice,
     /// Lowest and highest note the continuation may use (`--range C2-C4`).
@@ -142,6 +144,7 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
     let mut top_p = continuo_engine::neural::TOP_P;
     let mut follow_motifs = continuo_engine::generator::DEFAULT_FOLLOW_MOTIFS;
     let mut feel = continuo_engine::generator::DEFAULT_FEEL;
+    let mut landing = continuo_engine::generator::DEFAULT_LANDING;
     let mut variations = 1u32;
     let mut scale_lock = ScaleChoice::Off;
     let mut range = None;
@@ -156,6 +159,7 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
             "--top-p" => top_p = parse_number("--top-p", args.next())?,
             "--follow-motifs" => follow_motifs = eval::parse_share("--follow-motifs", args.next())?,
             "--feel" => feel = eval::parse_share("--feel", args.next())?,
+            "--landing" => landing = eval::parse_switch("--landing", args.next())?,
             "--variations" => variations = parse_number("--variations", args.next())?,
             "--scale-lock" => {
                 let value = args.next().ok_or("--scale-lock needs a value")?;
@@ -235,6 +239,7 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
         top_p,
         follow_motifs,
         feel,
+        landing,
         variations,
         scale_lock,
         range,
@@ -430,6 +435,7 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
         top_p: args.top_p,
         follow_motifs: args.follow_motifs,
         feel: args.feel,
+        landing: args.landing,
     };
     let mut generator = load_generator(args.generator, args.learned.clone())?;
     // Generate everything before writing anything: a failure leaves no partial output.

@@ -184,6 +184,16 @@ fn bad_input_gives_one_clear_line_and_no_file() {
             ],
             "--scale-lock expects",
         ),
+        (
+            vec![
+                example().display().to_string(),
+                "--bars".into(),
+                "4".into(),
+                "--landing".into(),
+                "maybe".into(),
+            ],
+            "--landing expects on or off",
+        ),
     ];
     for (args, expected) in cases {
         let out = scratch("should-not-exist.mid");

@@ -25,6 +25,7 @@ fn bench(c: &mut Criterion) {
         top_p: continuo_engine::neural::TOP_P,
         follow_motifs: continuo_engine::generator::DEFAULT_FOLLOW_MOTIFS,
         feel: continuo_engine::generator::DEFAULT_FEEL,
+        landing: true,
     };
     let mut neural = NeuralGenerator::load().unwrap_or_else(|why| panic!("{why}"));
     neural.generate(&history, &request(1, Style::Folk)).unwrap();

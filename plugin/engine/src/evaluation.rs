@@ -258,11 +258,7 @@ pub fn groove_consistency(notes: &[Note], ts: TimeSignature, bars: u32) -> Optio
 /// leading tone in minor too, as cadences use it).
 fn is_chord_tone_of_i_or_v(pitch: u8, key: Key) -> bool {
     let degree = (pitch as i16 - key.tonic as i16).rem_euclid(12);
-    let third = match key.mode {
-        crate::key::Mode::Major => 4,
-        crate::key::Mode::Minor => 3,
-    };
-    [0, third, 7, 11, 2].contains(&degree)
+    [0, key.third() as i16, 7, 11, 2].contains(&degree)
 }
 
 /// F1 of the (onset, pitch) pairs of `continuation` found in `truth` (`None` when both are

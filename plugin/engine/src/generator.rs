@@ -85,6 +85,8 @@ pub const MAX_VARIATIONS: u32 = 8;
 pub const DEFAULT_FOLLOW_MOTIFS: f32 = 0.25;
 /// How much of the player's feel answers get unless asked otherwise.
 pub const DEFAULT_FEEL: f32 = 1.0;
+/// Whether answers land (a held tonic-chord note at the end) unless asked otherwise.
+pub const DEFAULT_LANDING: bool = true;
 
 /// A contiguous stretch of played melody whose tick 0 lies on a bar line.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -153,6 +155,10 @@ pub struct GenerationRequest {
     /// (notation: one velocity, legato) to 1 (see `feel.rs`; the neural model; the caller puts
     /// the player's micro-timing on any generator's phrase with `feel::Timing`).
     pub feel: f32,
+    /// Whether the phrase lands: its last note falls on a beat in the second half of its last
+    /// bar, on a note of the key's tonic chord, and is held to the phrase's end (the neural
+    /// model; see `neural.rs`).
+    pub landing: bool,
 }
 
 /// A constraint on the pitches of a phrase: a range and optionally a scale.

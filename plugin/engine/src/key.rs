@@ -62,6 +62,23 @@ impl Key {
         in_scale
     }
 
+    /// Semitones from the tonic to the third of the tonic chord.
+    pub fn third(&self) -> u8 {
+        match self.mode {
+            Mode::Major => 4,
+            Mode::Minor => 3,
+        }
+    }
+
+    /// Pitch classes of the tonic chord (root, third, fifth): where a phrase comes to rest.
+    pub fn tonic_chord(&self) -> [bool; 12] {
+        let mut chord = [false; 12];
+        for step in [0, self.third(), 7] {
+            chord[((self.tonic + step) % 12) as usize] = true;
+        }
+        chord
+    }
+
     /// Whether `pitch` belongs to the key's scale.
     pub fn contains(&self, pitch: u8) -> bool {
         self.scale()[(pitch % 12) as usize]

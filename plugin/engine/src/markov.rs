@@ -549,6 +549,7 @@ mod tests {
             top_p: crate::neural::TOP_P,
             follow_motifs: 0.0,
             feel: 0.0,
+            landing: false,
         }
     }
 

@@ -20,6 +20,7 @@ use ort::value::{DynValue, Tensor};
 
 use crate::feel::Feel;
 use crate::generator::{GenerateError, GenerationRequest, Generator, Melody, Style};
+use crate::key::detect_key;
 use crate::learned::Learned;
 use crate::motifs::MotifModel;
 use crate::notation;
@@ -581,6 +582,50 @@ struct Plan {
     /// The player's accents and articulation, and how much of them the phrase gets.
     feel: Option<Feel>,
     feel_amount: f32,
+    /// Where and on what the phrase comes to rest, when it lands.
+    landing: Option<Landing>,
+}
+
+/// How a landing phrase ends (see [`GenerationRequest::landing`]): its last note starts on a beat
+/// in the second half of the last bar, is a note of the tonic chord and is held to the end.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Landing {
+    /// The earliest tick the landing note may start (half a bar, in whole beats, before the
+    /// phrase's end) and the latest (a beat before it, so that it is held at least a beat).
+    from: u32,
+    latest: u32,
+    /// The beat a musician counts (dotted quarters in 6/8): the landing note starts on one.
+    beat: u32,
+    /// Pitch classes of the prompt's tonic chord (all twelve when it has no clear key).
+    stable: [bool; 12],
+}
+
+impl Landing {
+    fn for_phrase(plan_start: u32, end: u32, ts: TimeSignature, before: &[Note]) -> Option<Self> {
+        let (bar, beat) = (ts.bar_ticks(), ts.beat_ticks());
+        let half = (bar / 2).div_ceil(beat).max(1) * beat;
+        let from = end.saturating_sub(half).max(plan_start);
+        let latest = end.checked_sub(beat)?;
+        let landing = Landing {
+            from,
+            latest,
+            beat,
+            stable: detect_key(before).map_or([true; 12], |key| key.tonic_chord()),
+        };
+        (from..=latest)
+            .any(|tick| landing.on_beat(tick, bar))
+            .then_some(landing)
+    }
+
+    /// Whether `tick` (on the prompt's grid, bar lines at multiples of `bar`) starts a beat.
+    fn on_beat(&self, tick: u32, bar: u32) -> bool {
+        (tick % bar).is_multiple_of(self.beat)
+    }
+
+    /// Whether a note may land at `tick`.
+    fn can_land_at(&self, tick: u32, bar: u32) -> bool {
+        tick >= self.from && tick <= self.latest && self.on_beat(tick, bar)
+    }
 }
 
 /// The limits a phrase keeps so that it continues the player's line, whatever the
@@ -738,6 +783,7 @@ impl NeuralGenerator {
             top_p: TOP_P,
             follow_motifs: 0.0,
             feel: 0.0,
+            landing: false,
         };
         self.plan(history, &request)?;
         self.chosen_style
@@ -841,6 +887,10 @@ impl NeuralGenerator {
         let played_pitches: Vec<u8> = before.iter().map(|n| n.pitch).collect();
         let feel = Feel::learn(&before, ts);
         let written_before = notation::notate(&before, ts);
+        let landing = request
+            .landing
+            .then(|| Landing::for_phrase(start_tick, start_tick + length_ticks, ts, &before))
+            .flatten();
         Ok(Plan {
             prompt: prompt_for(style)?,
             start_tick,
@@ -861,6 +911,7 @@ impl NeuralGenerator {
             restate: (request.follow_motifs.clamp(0.0, 1.0) * RESTATE_PER_FOLLOW) as f64,
             feel,
             feel_amount: request.feel,
+            landing,
         })
     }
 }
@@ -892,6 +943,10 @@ struct Decoder {
     forced: std::collections::VecDeque<u32>,
     /// The bar (its start tick) whose restating was last decided.
     restate_decided: Option<u32>,
+    /// The note awaiting its pitch and duration is the landing note; the phrase has landed
+    /// (nothing more may start).
+    landing_note: bool,
+    landed: bool,
 }
 
 impl Decoder {
@@ -910,7 +965,21 @@ impl Decoder {
             recent_pitches: plan.last_pitches.clone(),
             forced: std::collections::VecDeque::new(),
             restate_decided: None,
+            landing_note: false,
+            landed: false,
         }
+    }
+
+    /// Whether closing the current bar now would leave a landing phrase without its landing
+    /// note although one could still start in this bar.
+    fn must_land_in_this_bar(&self, plan: &Plan) -> bool {
+        let Some(landing) = plan.landing.filter(|_| !self.landed) else {
+            return false;
+        };
+        let first = self
+            .last_position
+            .map_or(self.bar_start, |p| self.bar_start + p + 1);
+        (first..self.bar_start + plan.bar_ticks).any(|t| landing.can_land_at(t, plan.bar_ticks))
     }
 
     /// At the start of a bar that lies wholly in the phrase: by chance (`plan.restate`), the
@@ -1004,20 +1073,43 @@ impl Decoder {
         let bounded =
             self.expect != Expect::Pitch || (0..=127u8).any(|p| pitch_ok(p) && within_bounds(p));
         let (bar_start, last_position, expect) = (self.bar_start, self.last_position, self.expect);
+        // Landing: no bar closes before the landing note while one can still start in it; in
+        // the landing window notes start only on beats (the first is the landing note), which
+        // takes a tonic-chord pitch (where the bounds and filter allow one) and is held to the
+        // end; after it nothing starts.
+        let landing = plan.landing.filter(|_| !self.landed);
+        let landed = self.landed;
+        let must_land = self.must_land_in_this_bar(plan);
+        let landing_note = self.landing_note.then_some(()).and(plan.landing);
+        let stable_ok = |p: u8| pitch_ok(p) && (!bounded || within_bounds(p));
+        let stable = landing_note
+            .map(|l| l.stable)
+            .filter(|stable| (0..=127u8).any(|p| stable[(p % 12) as usize] && stable_ok(p)));
+        let landing_duration = self
+            .pending
+            .filter(|_| self.landing_note)
+            .map(|(tick, _)| (plan.phrase_end - tick).clamp(1, tokens::MAX_DURATION));
         for (id, logit) in self.last.iter_mut().enumerate() {
             let allowed = match (expect, tokens::token(id as u32)) {
-                (Expect::PositionOrBar, Ok(Token::Bar)) => true,
+                (Expect::PositionOrBar, Ok(Token::Bar)) => !must_land,
                 (Expect::PositionOrBar, Ok(Token::Position(p))) => {
                     let tick = bar_start + p;
                     p < plan.bar_ticks
                         && tick >= plan.start_tick
                         && tick < plan.phrase_end
                         && last_position.is_none_or(|last| p > last)
+                        && !landed
+                        && landing
+                            .is_none_or(|l| tick < l.from || l.can_land_at(tick, plan.bar_ticks))
                 }
                 (Expect::Pitch, Ok(Token::Pitch(p))) => {
-                    pitch_ok(p) && (!bounded || within_bounds(p))
+                    pitch_ok(p)
+                        && (!bounded || within_bounds(p))
+                        && stable.is_none_or(|stable| stable[(p % 12) as usize])
                 }
-                (Expect::Duration, Ok(Token::Duration(_))) => true,
+                (Expect::Duration, Ok(Token::Duration(d))) => {
+                    landing_duration.is_none_or(|l| d == l)
+                }
                 _ => false,
             };
             if !allowed {
@@ -1081,7 +1173,9 @@ impl Decoder {
             }
             Ok(Token::Position(p)) => {
                 self.last_position = Some(p);
-                self.pending = Some((self.bar_start + p, 0));
+                let tick = self.bar_start + p;
+                self.pending = Some((tick, 0));
+                self.landing_note = plan.landing.is_some_and(|l| tick >= l.from);
                 self.expect = Expect::Pitch;
             }
             Ok(Token::Pitch(p)) => {
@@ -1101,6 +1195,7 @@ impl Decoder {
                 self.expect = Expect::Duration;
             }
             Ok(Token::Duration(d)) => {
+                self.landed |= std::mem::take(&mut self.landing_note);
                 if let Some((tick, pitch)) = self.pending.take() {
                     self.found.push(Note {
                         start: tick - plan.start_tick,
@@ -1187,6 +1282,7 @@ mod tests {
             top_p: TOP_P,
             follow_motifs: crate::generator::DEFAULT_FOLLOW_MOTIFS,
             feel: crate::generator::DEFAULT_FEEL,
+            landing: false,
         }
     }
 
@@ -1476,6 +1572,92 @@ mod tests {
         }
         // At 100 % a bar is restated with probability 0.8: about 13 of 16.
         assert!(restated >= 8, "{restated} of 16 bars restated");
+    }
+
+    /// A melody in `ts` from `pitches`, one note per beat (`beat` ticks), from tick 0.
+    fn in_meter(pitches: &[u8], beat: u32, ts: TimeSignature) -> Melody {
+        Melody {
+            time_signature: ts,
+            ..Melody::evenly_spaced(pitches, beat, 90)
+        }
+    }
+
+    #[test]
+    fn landing_phrases_end_on_a_held_tonic_chord_note_on_a_late_beat() {
+        let ts = |n: i32, d: i32| TimeSignature::sanitized(n, d);
+        // C major in 4/4 and 2/4, A minor in 3/4, G major in 6/8 (counted in dotted quarters),
+        // and a bass line in C minor: (melody, meter, tonic chord pitch classes).
+        let c_major = [
+            60u8, 62, 64, 65, 67, 65, 64, 62, 60, 64, 67, 72, 67, 64, 62, 60,
+        ];
+        let a_minor = [
+            57u8, 60, 64, 69, 68, 69, 64, 60, 57, 59, 60, 62, 64, 60, 59, 57,
+        ];
+        let g_major = [
+            67u8, 71, 74, 72, 71, 69, 67, 66, 67, 71, 69, 66, 67, 62, 67, 67,
+        ];
+        let c_minor_bass = [
+            36u8, 39, 43, 41, 39, 38, 36, 43, 36, 39, 43, 44, 43, 39, 38, 36,
+        ];
+        let cases = [
+            (in_meter(&c_major, 12, ts(4, 4)), [0, 4, 7]),
+            (in_meter(&c_major, 12, ts(2, 4)), [0, 4, 7]),
+            (in_meter(&a_minor, 12, ts(3, 4)), [9, 0, 4]),
+            (in_meter(&g_major, 18, ts(6, 8)), [7, 11, 2]),
+            (in_meter(&c_minor_bass, 12, ts(4, 4)), [0, 3, 7]),
+        ];
+        let mut neural = generator();
+        for (melody, chord) in cases {
+            let meter = melody.time_signature;
+            let (bar, beat) = (meter.bar_ticks(), meter.beat_ticks());
+            let played_bars = melody.notes.last().unwrap().end().div_ceil(bar);
+            // From the bar line after the playing, and from the middle of a bar.
+            for start_tick in [played_bars * bar, melody.notes[9].start] {
+                let request = GenerationRequest {
+                    time_signature: meter,
+                    start_tick,
+                    length_bars: 2,
+                    landing: true,
+                    ..request(0, 1.0, Style::Auto)
+                };
+                let phrases = neural
+                    .generate_variations(std::slice::from_ref(&melody), &request, &[1, 2, 3, 4])
+                    .unwrap();
+                for phrase in phrases {
+                    let what = format!("{meter:?} from {start_tick}: {:?}", phrase.notes);
+                    let last = phrase.notes.last().expect(&what);
+                    let (onset, end) = (start_tick + last.start, start_tick + last.end());
+                    assert_eq!(
+                        end,
+                        start_tick + phrase.length_ticks,
+                        "held to the end: {what}"
+                    );
+                    assert_eq!(onset % bar % beat, 0, "on a beat: {what}");
+                    assert!(last.duration >= beat, "held a beat or more: {what}");
+                    assert!(
+                        last.duration <= (bar / 2).div_ceil(beat) * beat,
+                        "in the second half of the last bar: {what}"
+                    );
+                    assert!(chord.contains(&(last.pitch % 12)), "tonic chord: {what}");
+                }
+            }
+        }
+        // Without landing, phrases end as the model likes: not always on a held note.
+        let melody = in_meter(&c_major, 12, ts(4, 4));
+        let request = GenerationRequest {
+            length_bars: 2,
+            ..request(0, 1.0, Style::Auto)
+        };
+        let seeds: Vec<u64> = (1..=8).collect();
+        let free = neural
+            .generate_variations(std::slice::from_ref(&melody), &request, &seeds)
+            .unwrap();
+        assert!(
+            free.iter()
+                .any(|p| p.notes.last().unwrap().end() < p.length_ticks
+                    || p.notes.last().unwrap().duration < 12),
+            "{free:?}"
+        );
     }
 
     #[test]

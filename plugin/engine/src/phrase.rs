@@ -47,6 +47,14 @@ impl TimeSignature {
     pub fn bar_ticks(&self) -> u32 {
         ((self.bar_beats() * TICKS_PER_BEAT as f64).round() as u32).max(1)
     }
+
+    /// Length of the beat a musician counts, in grid ticks: the denominator's note, or three
+    /// of them in compound meters (6/8, 9/8, 12/8 and 3/8 are counted in dotted quarters).
+    pub fn beat_ticks(&self) -> u32 {
+        let unit = 4 * TICKS_PER_BEAT / self.denominator.max(1) as u32;
+        let compound = self.denominator >= 8 && self.numerator.is_multiple_of(3);
+        (if compound { 3 * unit } else { unit }).clamp(1, self.bar_ticks())
+    }
 }
 
 /// One note of a melody, in ticks.

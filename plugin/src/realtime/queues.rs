@@ -71,6 +71,8 @@ pub struct SuggestRequest {
     pub follow_motifs: f32,
     /// Feel, 0–1.
     pub feel: f32,
+    /// Land phrases.
+    pub landing: bool,
     pub generator: GeneratorChoice,
     /// How many variations to make (1–8).
     pub variations: u32,
