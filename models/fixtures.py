@@ -1,6 +1,7 @@
 """Writes the DAW-style fixture melodies in assets/fixtures/ (8 bars each, so `continuo eval
 --prompt-bars 4 --bars 4` has a true continuation): bass lines around C1 and C2, a lead around
-C7, a repeated synth hook, and three played ones (timing off the grid by a few milliseconds,
+C7, a repeated synth hook, a piano part, a tune under a pad, dorian and harmonic-minor lines,
+and three played ones (timing off the grid by a few milliseconds,
 notes detached as hands play them): a swung line, a syncopated staccato riff and a crescendo.
 Plain Standard MIDI Files, written without dependencies.
 
@@ -107,4 +108,21 @@ ODE = [64, 64, 65, 67, 67, 65, 64, 62, 60, 60, 62, 64, 64, 62, 62, 62,
        64, 64, 65, 67, 67, 65, 64, 62, 60, 60, 62, 64, 62, 60, 60, 60]
 crescendo = [(i * 1.0, 0.85, p, round(40 + 80 * i / 31)) for i, p in enumerate(ODE)]
 write("crescendo.mid", played(crescendo, 96.0, seed=3), bpm=96.0)
+# A piano part: a tune in quarters and halves around E5 over left-hand triads on every beat
+# (struck while the tune holds its half notes), eight bars of I-IV-V-I in C.
+TUNE = [(0, 1, 76), (1, 1, 74), (2, 2, 72), (4, 1, 74), (5, 1, 76), (6, 2, 79),
+        (8, 1, 81), (9, 1, 79), (10, 2, 77), (12, 1, 76), (13, 1, 74), (14, 2, 72)]
+TRIADS = [[48, 52, 55], [48, 53, 57], [47, 50, 55], [48, 52, 55]]
+tune = [(16 * half + s, l, p, 96) for half in range(2) for (s, l, p) in TUNE]
+left = [(beat * 1.0, 0.9, p, 64) for beat in range(32) for p in TRIADS[(beat // 4) % 4]]
+write("piano-part.mid", played(sorted(tune + left), 90.0, seed=4, jitter_ms=4.0), bpm=90.0)
+# The same tune under a pad held a bar at a time on G6 and C7.
+pad = [(bar * 4.0, 3.95, 91 if bar % 2 == 0 else 96, 60) for bar in range(8)]
+write("pad-over-melody.mid", sorted(tune + pad), bpm=90.0)
+# A D dorian line (its B natural is the dorian sixth) and an A harmonic-minor line (G#), in
+# eighths and quarters.
+DORIAN = [62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62, 69, 71, 62]
+write("dorian-line.mid", riff(DORIAN, 0, step=0.5, length=0.45), bpm=100.0)
+HARMONIC = [69, 71, 72, 74, 76, 77, 80, 81, 80, 77, 76, 72, 71, 80, 81, 69]
+write("harmonic-minor.mid", riff(HARMONIC, 0, step=0.5, length=0.45), bpm=100.0)
 print(f"fixtures written to {OUT}")

@@ -456,7 +456,7 @@ fn status_line(ui: &mut egui::Ui, status: &Status, host: &crate::realtime::view:
         ui.label(format!("· key {key}"));
         if status.under_melody > 0 {
             ui.label(format!(
-                "· top line continued ({} notes under it left out)",
+                "· melody line continued ({} other notes left out)",
                 status.under_melody
             ));
         }

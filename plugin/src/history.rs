@@ -12,7 +12,8 @@ use crate::realtime::clock::{next_grid_line, Timeline};
 use crate::realtime::queues::CaptureEvent;
 use continuo_engine::generator::Melody;
 use continuo_engine::midi_file::TimedNote;
-use continuo_engine::phrase::{monophonic, Note, Phrase, TimeSignature, TICKS_PER_BEAT};
+use continuo_engine::phrase::{Note, Phrase, TimeSignature, TICKS_PER_BEAT};
+use continuo_engine::voices::melody_line;
 
 /// How much playing the history keeps.
 pub const HISTORY_BARS: f64 = 64.0;
@@ -52,7 +53,7 @@ impl Segment {
         }
     }
 
-    /// How many of the notes from `origin` on lie under the top line the model hears (chords,
+    /// How many of the notes from `origin` on lie outside the melody line the model hears (chords,
     /// inner voices, a note held under a higher one): left out of the prompt, so the editor says so.
     pub fn notes_under_melody(&self, origin: f64) -> usize {
         let played = self
@@ -82,7 +83,7 @@ impl Segment {
             })
             .collect();
         Melody {
-            notes: monophonic(&notes),
+            notes: melody_line(&notes),
             time_signature: self.time_signature,
         }
     }

@@ -66,7 +66,7 @@ pub struct Status {
     pub fallback: Option<String>,
     /// The key detected in the recent history at the last request.
     pub detected_key: Option<Key>,
-    /// Notes of the last request's latest stretch of playing that lay under its top line
+    /// Notes of the last request's latest stretch of playing that lay outside its melody line
     /// (chords, inner voices) and were left out of what the model heard.
     pub under_melody: usize,
     /// All variations of the last suggestion; `chosen` is the one that plays.

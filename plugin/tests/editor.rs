@@ -154,7 +154,7 @@ fn the_status_says_when_notes_under_the_top_line_were_left_out() {
     rig.shared.status.lock().unwrap().under_melody = 3;
     harness.run_steps(2);
     assert!(harness
-        .query_by_label("· top line continued (3 notes under it left out)")
+        .query_by_label("· melody line continued (3 other notes left out)")
         .is_some());
 }
 

@@ -11,7 +11,7 @@
 //! continuo learn DIR -o FILE.json
 //! ```
 //!
-//! `continue` reads the melody (the top voice of all tracks, or of `--track`), continues its last
+//! `continue` reads the melody (the melody line of all tracks, or of `--track`), continues its last
 //! M bars by N bars and writes the prompt and the continuation (on its own track) at the file's
 //! tempo and meter; with `--variations K`, OUT-1.mid … OUT-K.mid. It prints an ASCII piano roll of
 //! each continuation and the generation time. `eval` continues every .mid in DIR from its first M
@@ -61,15 +61,17 @@ fn parse_key(text: &str) -> Option<Key> {
         .trim()
         .to_ascii_lowercase()
         .replace(['-', '_', ' '], "");
-    let (name, mode) = if let Some(name) = lower.strip_suffix("minor") {
-        (name, Mode::Minor)
-    } else if let Some(name) = lower.strip_suffix("major") {
-        (name, Mode::Major)
-    } else if let Some(name) = lower.strip_suffix('m') {
-        (name, Mode::Minor)
-    } else {
-        (lower.as_str(), Mode::Major)
-    };
+    // Longest names first ("harmonic minor" before "minor"); "Am" is A minor.
+    let mut names: Vec<(String, Mode)> = Mode::ALL
+        .iter()
+        .map(|&mode| (mode.name().replace(' ', ""), mode))
+        .collect();
+    names.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
+    names.push(("m".into(), Mode::Minor));
+    let (name, mode) = names
+        .iter()
+        .find_map(|(suffix, mode)| lower.strip_suffix(suffix.as_str()).map(|n| (n, *mode)))
+        .unwrap_or((lower.as_str(), Mode::Major));
     let mut chars = name.chars();
     let base = match chars.next()? {
         'c' => 0,
@@ -516,8 +518,8 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
     if under > 0 {
         let _ = writeln!(
             report,
-            "The prompt's top line was continued: {under} of its {} notes lie under it (chords, \
-             inner voices) and were left out of what the model heard; the written prompt keeps them.",
+            "The prompt's melody line was continued: {under} of its {} notes are other voices (chords, \
+             inner voices, pads) and were left out of what the model heard; the written prompt keeps them.",
             played.len()
         );
     }

@@ -1,6 +1,11 @@
-//! Key detection with the Krumhansl–Schmuckler method: correlate the duration-weighted
-//! pitch-class histogram of a melody with the Krumhansl–Kessler major and minor profiles in all
-//! twelve transpositions, and take the best.
+//! Key and mode detection. The tonic and whether it is major or minor come from the
+//! Krumhansl–Schmuckler method (the duration-weighted pitch-class histogram correlated with the
+//! Krumhansl–Kessler major and minor profiles in all twelve transpositions); the mode then comes
+//! from the scale degrees the player used: mixolydian for a flat seventh, dorian for a major
+//! sixth in minor, harmonic and melodic minor for a leading tone, pentatonic and blues when only
+//! their degrees sound. So the scale is the one the player played in: a ii–V–I in C that the
+//! profiles hear around G is G mixolydian, the notes of C major. A line that starts and ends on
+//! one note is centred there when a mode with the same notes allows it (a D dorian line).
 
 use crate::phrase::Note;
 
@@ -18,65 +23,153 @@ const NOTE_NAMES: [&str; 12] = [
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-/// Major or minor (the two Krumhansl–Kessler profiles).
+/// The mode of a key: its scale and tonic chord.
 pub enum Mode {
-    /// A major key.
+    /// Major (ionian).
     Major,
-    /// A minor key (natural minor for its scale).
+    /// Natural minor (aeolian).
     Minor,
+    /// Minor with a raised seventh (the leading tone).
+    HarmonicMinor,
+    /// Minor with a raised sixth and seventh.
+    MelodicMinor,
+    /// Minor with a major sixth.
+    Dorian,
+    /// Major with a flat seventh.
+    Mixolydian,
+    /// Degrees 1 2 3 5 6 of major.
+    MajorPentatonic,
+    /// Degrees 1 b3 4 5 b7.
+    MinorPentatonic,
+    /// Minor pentatonic with the flat fifth.
+    Blues,
 }
 
-/// A key: tonic pitch class (0 = C) and mode.
+impl Mode {
+    /// Semitones above the tonic of each degree of the mode's scale.
+    pub fn steps(&self) -> &'static [u8] {
+        match self {
+            Mode::Major => &[0, 2, 4, 5, 7, 9, 11],
+            Mode::Minor => &[0, 2, 3, 5, 7, 8, 10],
+            Mode::HarmonicMinor => &[0, 2, 3, 5, 7, 8, 11],
+            Mode::MelodicMinor => &[0, 2, 3, 5, 7, 9, 11],
+            Mode::Dorian => &[0, 2, 3, 5, 7, 9, 10],
+            Mode::Mixolydian => &[0, 2, 4, 5, 7, 9, 10],
+            Mode::MajorPentatonic => &[0, 2, 4, 7, 9],
+            Mode::MinorPentatonic => &[0, 3, 5, 7, 10],
+            Mode::Blues => &[0, 3, 5, 6, 7, 10],
+        }
+    }
+
+    /// Whether the mode's tonic chord is minor.
+    pub fn is_minor(&self) -> bool {
+        !matches!(self, Mode::Major | Mode::Mixolydian | Mode::MajorPentatonic)
+    }
+
+    /// The mode's name as musicians write it after the tonic.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mode::Major => "major",
+            Mode::Minor => "minor",
+            Mode::HarmonicMinor => "harmonic minor",
+            Mode::MelodicMinor => "melodic minor",
+            Mode::Dorian => "dorian",
+            Mode::Mixolydian => "mixolydian",
+            Mode::MajorPentatonic => "major pentatonic",
+            Mode::MinorPentatonic => "minor pentatonic",
+            Mode::Blues => "blues",
+        }
+    }
+
+    /// Every mode, the major family first.
+    pub const ALL: [Mode; 9] = [
+        Mode::Major,
+        Mode::Mixolydian,
+        Mode::MajorPentatonic,
+        Mode::Minor,
+        Mode::HarmonicMinor,
+        Mode::MelodicMinor,
+        Mode::Dorian,
+        Mode::MinorPentatonic,
+        Mode::Blues,
+    ];
+
+    /// The mode of the degrees a player used (`used[d]`: semitones above the tonic), within the
+    /// major or the minor family.
+    fn from_degrees(minor: bool, used: &[bool; 12]) -> Mode {
+        let only = |allowed: &[u8]| (0..12u8).all(|d| !used[d as usize] || allowed.contains(&d));
+        let has = |d: usize| used[d];
+        if !minor {
+            if only(Mode::MajorPentatonic.steps()) {
+                Mode::MajorPentatonic
+            } else if has(10) && !has(11) {
+                Mode::Mixolydian
+            } else {
+                Mode::Major
+            }
+        } else if only(Mode::MinorPentatonic.steps()) {
+            Mode::MinorPentatonic
+        } else if only(Mode::Blues.steps()) {
+            Mode::Blues
+        } else if has(9) && !has(8) {
+            if has(11) && !has(10) {
+                Mode::MelodicMinor
+            } else {
+                Mode::Dorian
+            }
+        } else if has(11) && !has(10) {
+            Mode::HarmonicMinor
+        } else {
+            Mode::Minor
+        }
+    }
+}
+
+/// A key: tonic pitch class and mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key {
     /// Pitch class of the tonic, 0 = C.
     pub tonic: u8,
-    /// Major or minor.
+    /// The mode (its scale and tonic chord).
     pub mode: Mode,
 }
 
 impl Key {
-    /// Pitch classes of the key's diatonic scale (natural minor for minor keys).
-    pub fn scale(&self) -> [bool; 12] {
-        let steps: [u8; 7] = match self.mode {
-            Mode::Major => [0, 2, 4, 5, 7, 9, 11],
-            Mode::Minor => [0, 2, 3, 5, 7, 8, 10],
-        };
+    fn pitch_classes(&self, steps: &[u8]) -> [bool; 12] {
         let mut in_scale = [false; 12];
         for step in steps {
             in_scale[((self.tonic + step) % 12) as usize] = true;
         }
         in_scale
+    }
+
+    /// Pitch classes of the key's scale.
+    pub fn scale(&self) -> [bool; 12] {
+        self.pitch_classes(self.mode.steps())
     }
 
     /// Pitch classes of the key's pentatonic scale (major or minor pentatonic).
     pub fn pentatonic(&self) -> [bool; 12] {
-        let steps: [u8; 5] = match self.mode {
-            Mode::Major => [0, 2, 4, 7, 9],
-            Mode::Minor => [0, 3, 5, 7, 10],
+        let steps = if self.mode.is_minor() {
+            Mode::MinorPentatonic.steps()
+        } else {
+            Mode::MajorPentatonic.steps()
         };
-        let mut in_scale = [false; 12];
-        for step in steps {
-            in_scale[((self.tonic + step) % 12) as usize] = true;
-        }
-        in_scale
+        self.pitch_classes(steps)
     }
 
     /// Semitones from the tonic to the third of the tonic chord.
     pub fn third(&self) -> u8 {
-        match self.mode {
-            Mode::Major => 4,
-            Mode::Minor => 3,
+        if self.mode.is_minor() {
+            3
+        } else {
+            4
         }
     }
 
     /// Pitch classes of the tonic chord (root, third, fifth): where a phrase comes to rest.
     pub fn tonic_chord(&self) -> [bool; 12] {
-        let mut chord = [false; 12];
-        for step in [0, self.third(), 7] {
-            chord[((self.tonic + step) % 12) as usize] = true;
-        }
-        chord
+        self.pitch_classes(&[0, self.third(), 7])
     }
 
     /// Whether `pitch` belongs to the key's scale.
@@ -87,11 +180,12 @@ impl Key {
 
 impl std::fmt::Display for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mode = match self.mode {
-            Mode::Major => "major",
-            Mode::Minor => "minor",
-        };
-        write!(f, "{} {mode}", NOTE_NAMES[self.tonic as usize % 12])
+        write!(
+            f,
+            "{} {}",
+            NOTE_NAMES[self.tonic as usize % 12],
+            self.mode.name()
+        )
     }
 }
 
@@ -113,7 +207,7 @@ fn correlation(a: &[f64; 12], b: &[f64; 12]) -> f64 {
     }
 }
 
-/// The most likely key of `notes`, or `None` when there is nothing to judge by.
+/// The most likely key and mode of `notes`, or `None` when there is nothing to judge by.
 pub fn detect_key(notes: &[Note]) -> Option<Key> {
     let mut histogram = [0.0f64; 12];
     for note in notes {
@@ -122,20 +216,47 @@ pub fn detect_key(notes: &[Note]) -> Option<Key> {
     if histogram.iter().filter(|&&w| w > 0.0).count() < 2 {
         return None;
     }
-    let mut best: Option<(f64, Key)> = None;
+    let mut best: Option<(f64, u8, bool)> = None;
     for tonic in 0..12u8 {
-        for (mode, profile) in [(Mode::Major, &MAJOR_PROFILE), (Mode::Minor, &MINOR_PROFILE)] {
+        for (minor, profile) in [(false, &MAJOR_PROFILE), (true, &MINOR_PROFILE)] {
             let mut rotated = [0.0; 12];
             for (i, weight) in rotated.iter_mut().enumerate() {
                 *weight = profile[(i + 12 - tonic as usize) % 12];
             }
             let score = correlation(&histogram, &rotated);
-            if best.is_none_or(|(best_score, _)| score > best_score) {
-                best = Some((score, Key { tonic, mode }));
+            if best.is_none_or(|(best_score, _, _)| score > best_score) {
+                best = Some((score, tonic, minor));
             }
         }
     }
-    best.map(|(_, key)| key)
+    let (_, tonic, minor) = best?;
+    let key = key_of_degrees(&histogram, tonic, minor);
+    // A line that starts and ends on one pitch class centres on it: where that pitch class is
+    // the tonic of another mode with the same notes (D dorian for C major's, G mixolydian for
+    // C major's), the line is heard there. The scale stays what it was.
+    let first = notes.iter().min_by_key(|n| n.start)?.pitch % 12;
+    let last = notes.iter().max_by_key(|n| n.start)?.pitch % 12;
+    if first == last && first != tonic {
+        for centred_minor in [false, true] {
+            let centred = key_of_degrees(&histogram, first, centred_minor);
+            if centred.scale() == key.scale() {
+                return Some(centred);
+            }
+        }
+    }
+    Some(key)
+}
+
+/// The key on `tonic` whose mode (in the major or minor family) names the degrees used.
+fn key_of_degrees(histogram: &[f64; 12], tonic: u8, minor: bool) -> Key {
+    let mut used = [false; 12];
+    for (pc, &weight) in histogram.iter().enumerate() {
+        used[(pc + 12 - tonic as usize) % 12] |= weight > 0.0;
+    }
+    Key {
+        tonic,
+        mode: Mode::from_degrees(minor, &used),
+    }
 }
 
 #[cfg(test)]
@@ -163,7 +284,7 @@ mod tests {
             detect_key(&a_minor),
             Some(Key {
                 tonic: 9,
-                mode: Mode::Minor
+                mode: Mode::HarmonicMinor
             })
         );
         // Transposing the melody transposes the key.
@@ -175,6 +296,69 @@ mod tests {
             })
             .collect();
         assert_eq!(detect_key(&d_major).unwrap().to_string(), "D major");
+    }
+
+    /// The key of a line of quarter notes, as text.
+    fn key_of(pitches: &[u8]) -> String {
+        detect_key(&melody(pitches)).unwrap().to_string()
+    }
+
+    #[test]
+    fn modes_are_named_by_the_degrees_the_player_used() {
+        // D dorian: D minor with B natural.
+        assert_eq!(
+            key_of(&[62, 64, 65, 67, 69, 71, 72, 74, 69, 65, 62, 64, 65, 62, 69, 62]),
+            "D dorian"
+        );
+        // G mixolydian: G major with F natural, resting on G.
+        assert_eq!(
+            key_of(&[67, 71, 74, 77, 76, 74, 72, 71, 69, 67, 65, 67, 71, 74, 67, 67]),
+            "G mixolydian"
+        );
+        // Harmonic and melodic minor, by their sixth and seventh.
+        assert_eq!(
+            key_of(&[69, 71, 72, 74, 76, 77, 80, 81, 76, 72, 69, 80, 81, 76, 69, 69]),
+            "A harmonic minor"
+        );
+        assert_eq!(
+            key_of(&[57, 59, 60, 62, 64, 66, 68, 69, 64, 60, 57, 68, 69, 64, 57, 57]),
+            "A melodic minor"
+        );
+        // An A minor pentatonic riff, and the same with the blue note.
+        assert_eq!(
+            key_of(&[45, 48, 50, 52, 55, 57, 55, 52, 50, 48, 45, 45, 52, 50, 48, 45]),
+            "A minor pentatonic"
+        );
+        assert_eq!(
+            key_of(&[45, 48, 50, 51, 52, 55, 57, 55, 52, 51, 50, 48, 45, 45, 52, 45]),
+            "A blues"
+        );
+        // A major pentatonic tune in G.
+        assert_eq!(
+            key_of(&[67, 69, 71, 74, 76, 74, 71, 69, 67, 71, 74, 67, 64, 67, 69, 67]),
+            "G major pentatonic"
+        );
+    }
+
+    #[test]
+    fn the_scale_is_the_one_that_was_played() {
+        // A C natural-minor bass line keeps its Eb and Bb.
+        let bass = [
+            36, 36, 39, 43, 41, 39, 38, 36, 46, 44, 43, 39, 36, 43, 36, 36,
+        ];
+        assert_eq!(key_of(&bass), "C minor");
+        // ii-V lines in C that the major/minor profiles hear around G: G mixolydian, whose scale
+        // is C major's (F, no F#), where G major would forbid F and add F#.
+        let lines = [
+            74, 72, 71, 69, 67, 65, 62, 59, 67, 71, 74, 77, 79, 77, 74, 71, 72, 67, 64, 60,
+        ];
+        let key = detect_key(&melody(&lines)).unwrap();
+        assert_eq!(key.to_string(), "G mixolydian");
+        let c_major = Key {
+            tonic: 0,
+            mode: Mode::Major,
+        };
+        assert_eq!(key.scale(), c_major.scale());
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! - [`neural`]: the trained melody model run with ONNX Runtime; [`markov`]: the
 //!   Continuator-style Markov generator; [`generators`]: the two together, with the fallback.
 //! - [`runtime`]: finding and loading ONNX Runtime (once per process, no telemetry).
-//! - [`tokens`]: the melody model's vocabulary; [`key`]: key detection.
+//! - [`tokens`]: the melody model's vocabulary; [`key`]: key and mode detection;
+//!   [`voices`]: the melody line in chords, inner voices and pads.
 //! - [`midi_file`]: Standard MIDI Files in and out; [`pianoroll`]: an ASCII piano roll.
 //! - [`score`] and [`evaluation`]: likelihood and musical metrics against the true continuation.
 //! - [`fuzzing`]: harnesses for the fuzz targets of the untrusted inputs above.
@@ -39,5 +40,6 @@ pub mod pianoroll;
 pub mod runtime;
 pub mod score;
 pub mod tokens;
+pub mod voices;
 
 pub use generators::Engine;

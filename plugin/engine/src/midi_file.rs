@@ -1,7 +1,8 @@
 //! Standard MIDI Files in and out, through `midly`.
 //!
 //! Import reads any layout (format 0 or 1, any number of tracks and channels), skips the drum
-//! channel, quantizes to the 12-per-beat grid and reduces the notes to their top voice. Export
+//! channel, quantizes to the 12-per-beat grid and reduces the notes to their melody line
+//! ([`crate::voices`]). Export
 //! writes a format-1 file: a conductor track with tempo and meter, the prompt (optional) and the
 //! continuation on its own named track.
 
@@ -11,7 +12,8 @@ use midly::num::{u15, u24, u28, u4, u7};
 use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
 
 use crate::generator::Melody;
-use crate::phrase::{monophonic, Note, TimeSignature, TICKS_PER_BEAT};
+use crate::phrase::{Note, TimeSignature, TICKS_PER_BEAT};
+use crate::voices::melody_line;
 
 /// MIDI channel 10 (index 9) carries drums by General MIDI convention.
 const DRUM_CHANNEL: u8 = 9;
@@ -205,7 +207,7 @@ pub fn read_bytes(bytes: &[u8], track: Option<usize>) -> Result<ImportedMidi, Mi
             end_note(onset, now, key, vel);
         }
     }
-    let melody_notes = monophonic(&notes);
+    let melody_notes = melody_line(&notes);
     if melody_notes.is_empty() {
         return Err(MidiFileError::NoNotes);
     }
