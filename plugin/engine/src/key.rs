@@ -305,39 +305,57 @@ mod tests {
 
     #[test]
     fn modes_are_named_by_the_degrees_the_player_used() {
-        // D dorian: D minor with B natural.
-        assert_eq!(
-            key_of(&[62, 64, 65, 67, 69, 71, 72, 74, 69, 65, 62, 64, 65, 62, 69, 62]),
-            "D dorian"
-        );
-        // G mixolydian: G major with F natural, resting on G.
-        assert_eq!(
-            key_of(&[67, 71, 74, 77, 76, 74, 72, 71, 69, 67, 65, 67, 71, 74, 67, 67]),
-            "G mixolydian"
-        );
-        // Harmonic and melodic minor, by their sixth and seventh.
-        assert_eq!(
-            key_of(&[69, 71, 72, 74, 76, 77, 80, 81, 76, 72, 69, 80, 81, 76, 69, 69]),
-            "A harmonic minor"
-        );
-        assert_eq!(
-            key_of(&[57, 59, 60, 62, 64, 66, 68, 69, 64, 60, 57, 68, 69, 64, 57, 57]),
-            "A melodic minor"
-        );
-        // An A minor pentatonic riff, and the same with the blue note.
-        assert_eq!(
-            key_of(&[45, 48, 50, 52, 55, 57, 55, 52, 50, 48, 45, 45, 52, 50, 48, 45]),
-            "A minor pentatonic"
-        );
-        assert_eq!(
-            key_of(&[45, 48, 50, 51, 52, 55, 57, 55, 52, 51, 50, 48, 45, 45, 52, 45]),
-            "A blues"
-        );
-        // A major pentatonic tune in G.
-        assert_eq!(
-            key_of(&[67, 69, 71, 74, 76, 74, 71, 69, 67, 71, 74, 67, 64, 67, 69, 67]),
-            "G major pentatonic"
-        );
+        let lines: [(&str, [u8; 16]); 7] = [
+            // D minor with B natural.
+            (
+                "D dorian",
+                [
+                    62, 64, 65, 67, 69, 71, 72, 74, 69, 65, 62, 64, 65, 62, 69, 62,
+                ],
+            ),
+            // G major with F natural, resting on G.
+            (
+                "G mixolydian",
+                [
+                    67, 71, 74, 77, 76, 74, 72, 71, 69, 67, 65, 67, 71, 74, 67, 67,
+                ],
+            ),
+            // Minor by its sixth and seventh.
+            (
+                "A harmonic minor",
+                [
+                    69, 71, 72, 74, 76, 77, 80, 81, 76, 72, 69, 80, 81, 76, 69, 69,
+                ],
+            ),
+            (
+                "A melodic minor",
+                [
+                    57, 59, 60, 62, 64, 66, 68, 69, 64, 60, 57, 68, 69, 64, 57, 57,
+                ],
+            ),
+            // A riff on five notes, and with the blue note.
+            (
+                "A minor pentatonic",
+                [
+                    45, 48, 50, 52, 55, 57, 55, 52, 50, 48, 45, 45, 52, 50, 48, 45,
+                ],
+            ),
+            (
+                "A blues",
+                [
+                    45, 48, 50, 51, 52, 55, 57, 55, 52, 51, 50, 48, 45, 45, 52, 45,
+                ],
+            ),
+            (
+                "G major pentatonic",
+                [
+                    67, 69, 71, 74, 76, 74, 71, 69, 67, 71, 74, 67, 64, 67, 69, 67,
+                ],
+            ),
+        ];
+        for (name, pitches) in lines {
+            assert_eq!(key_of(&pitches), name);
+        }
     }
 
     #[test]
