@@ -584,6 +584,8 @@ struct Plan {
     feel_amount: f32,
     /// Where and on what the phrase comes to rest, when it lands.
     landing: Option<Landing>,
+    /// The player played more than one pitch: the phrase must too.
+    prompt_moves: bool,
 }
 
 /// How a landing phrase ends (see [`GenerationRequest::landing`]): its last note starts on a beat
@@ -912,6 +914,9 @@ impl NeuralGenerator {
             feel,
             feel_amount: request.feel,
             landing,
+            prompt_moves: played_pitches
+                .iter()
+                .any(|&p| Some(&p) != played_pitches.first()),
         })
     }
 }
@@ -968,6 +973,12 @@ impl Decoder {
             landing_note: false,
             landed: false,
         }
+    }
+
+    /// The pitch of every note of the phrase so far, when they all have one (and there is one).
+    fn single_pitch(&self) -> Option<u8> {
+        let first = self.found.first()?.pitch;
+        self.found.iter().all(|n| n.pitch == first).then_some(first)
     }
 
     /// Whether closing the current bar now would leave a landing phrase without its landing
@@ -1089,9 +1100,21 @@ impl Decoder {
             .pending
             .filter(|_| self.landing_note)
             .map(|(tick, _)| (plan.phrase_end - tick).clamp(1, tokens::MAX_DURATION));
+        // Never one stuck note (unless the player played one): in the last bar, an answer that
+        // has had one pitch so far does not end until it has another.
+        let pitch_allowed = |p: u8| {
+            stable_ok(p) && stable.is_none_or(|stable: [bool; 12]| stable[(p % 12) as usize])
+        };
+        let stuck = self
+            .single_pitch()
+            .filter(|_| plan.prompt_moves && bar_start + plan.bar_ticks >= plan.phrase_end);
+        let avoid = stuck.filter(|&p| {
+            expect == Expect::Pitch && (0..=127u8).any(|q| q != p && pitch_allowed(q))
+        });
+        let bar_logit = self.last[tokens::BAR as usize];
         for (id, logit) in self.last.iter_mut().enumerate() {
             let allowed = match (expect, tokens::token(id as u32)) {
-                (Expect::PositionOrBar, Ok(Token::Bar)) => !must_land,
+                (Expect::PositionOrBar, Ok(Token::Bar)) => !must_land && stuck.is_none(),
                 (Expect::PositionOrBar, Ok(Token::Position(p))) => {
                     let tick = bar_start + p;
                     p < plan.bar_ticks
@@ -1102,11 +1125,7 @@ impl Decoder {
                         && landing
                             .is_none_or(|l| tick < l.from || l.can_land_at(tick, plan.bar_ticks))
                 }
-                (Expect::Pitch, Ok(Token::Pitch(p))) => {
-                    pitch_ok(p)
-                        && (!bounded || within_bounds(p))
-                        && stable.is_none_or(|stable| stable[(p % 12) as usize])
-                }
+                (Expect::Pitch, Ok(Token::Pitch(p))) => pitch_allowed(p) && avoid != Some(p),
                 (Expect::Duration, Ok(Token::Duration(d))) => {
                     landing_duration.is_none_or(|l| d == l)
                 }
@@ -1115,6 +1134,10 @@ impl Decoder {
             if !allowed {
                 *logit = f32::NEG_INFINITY;
             }
+        }
+        if expect == Expect::PositionOrBar && self.last.iter().all(|l| !l.is_finite()) {
+            // No note can start in this bar any more: it closes, stuck or not.
+            self.last[tokens::BAR as usize] = bar_logit;
         }
         if self.last.iter().all(|l| !l.is_finite()) {
             // The pitch filter excludes everything: no note can be written.
@@ -1658,6 +1681,87 @@ mod tests {
                     || p.notes.last().unwrap().duration < 12),
             "{free:?}"
         );
+    }
+
+    /// A random prompt a player might play: 2 to 4 bars of a walk through a scale (mostly
+    /// steps, now and then a leap of up to an octave) in random rhythms, meters and registers.
+    fn random_prompt(rng: &mut fastrand::Rng) -> Melody {
+        let ts = [(4, 4), (3, 4), (6, 8), (2, 4)][rng.usize(..4)];
+        let ts = TimeSignature::sanitized(ts.0, ts.1);
+        let scales: [&[i16]; 3] = [
+            &[0, 2, 4, 5, 7, 9, 11],
+            &[0, 2, 3, 5, 7, 8, 10],
+            &[0, 3, 5, 7, 10],
+        ];
+        let scale = scales[rng.usize(..3)];
+        let base = rng.i16(24..=96);
+        let mut degree = rng.i16(0..scale.len() as i16);
+        let end = rng.u32(2..=4) * ts.bar_ticks();
+        let mut notes = Vec::new();
+        let mut tick = 0;
+        while tick < end {
+            let duration = [3, 6, 6, 12, 12, 24][rng.usize(..6)];
+            degree += if rng.f32() < 0.15 {
+                rng.i16(-5..=5)
+            } else {
+                rng.i16(-2..=2)
+            };
+            let n = scale.len() as i16;
+            let pitch = base + 12 * degree.div_euclid(n) + scale[degree.rem_euclid(n) as usize];
+            notes.push(Note::new(tick, duration, pitch.clamp(0, 127) as u8, 90));
+            tick += duration;
+        }
+        Melody {
+            notes,
+            time_signature: ts,
+        }
+    }
+
+    #[test]
+    fn random_answers_at_any_temperature_move_and_keep_their_leaps() {
+        // 1,000 answers: 8 variations to each random prompt, at a random temperature from 0.1
+        // to 2.0, 1 to 4 bars long, landing or not.
+        let answers = 1000;
+        let mut neural = generator();
+        let mut rng = fastrand::Rng::with_seed(17);
+        let mut checked = 0;
+        while checked < answers {
+            let prompt = random_prompt(&mut rng);
+            let played: Vec<u8> = prompt.notes.iter().map(|n| n.pitch).collect();
+            let recent = &played[played.len().saturating_sub(32)..];
+            let bound = recent
+                .windows(2)
+                .map(|w| w[0].abs_diff(w[1]))
+                .max()
+                .unwrap_or(0)
+                .max(12);
+            let request = GenerationRequest {
+                time_signature: prompt.time_signature,
+                start_tick: prompt.notes.last().unwrap().end(),
+                length_bars: rng.u32(1..=4),
+                temperature: 0.1 + 1.9 * rng.f32(),
+                landing: rng.bool(),
+                ..request(0, 1.0, Style::Auto)
+            };
+            let seeds: Vec<u64> = (0..8).map(|_| rng.u64(..)).collect();
+            let phrases = neural
+                .generate_variations(std::slice::from_ref(&prompt), &request, &seeds)
+                .unwrap();
+            for phrase in phrases {
+                let what = format!("{request:?}\nprompt {played:?}\nanswer {:?}", phrase.notes);
+                let pitches: Vec<u8> = phrase.notes.iter().map(|n| n.pitch).collect();
+                if pitches.len() >= 2 {
+                    assert!(
+                        pitches.iter().any(|&p| p != pitches[0]),
+                        "one stuck note: {what}"
+                    );
+                }
+                let joined: Vec<u8> = played.last().into_iter().chain(&pitches).copied().collect();
+                let leap = joined.windows(2).map(|w| w[0].abs_diff(w[1])).max();
+                assert!(leap.unwrap_or(0) <= bound, "a leap over {bound}: {what}");
+                checked += 1;
+            }
+        }
     }
 
     #[test]
