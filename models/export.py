@@ -94,7 +94,7 @@ def parity(model: MelodyModel, path: Path, seed: int = 7) -> dict:
     return {"full_max_abs_diff": full_diff, "incremental_max_abs_diff": incremental_diff}
 
 
-def compare_int8(model: MelodyModel, melodies: int = 250) -> dict:
+def compare_int8(model: MelodyModel, onnx_path: Path, melodies: int = 250) -> dict:
     """Dynamic int8 quantization of the fp32 export, judged by validation NLL per note and by
     speed; int8 ships only if it costs less than 0.5 % NLL."""
     import time
@@ -104,11 +104,11 @@ def compare_int8(model: MelodyModel, melodies: int = 250) -> dict:
     import evaluate
 
     int8_path = data.CACHE / "continuo-melody-int8.onnx"
-    quantize_dynamic(str(ONNX_PATH), str(int8_path), weight_type=QuantType.QInt8)
+    quantize_dynamic(str(onnx_path), str(int8_path), weight_type=QuantType.QInt8)
     val = data.build(write_split_lists=False)["melodies"]["val"][:melodies]
     c = model.config
     out = {"validation_melodies": len(val)}
-    for name, path in (("fp32", ONNX_PATH), ("int8", int8_path)):
+    for name, path in (("fp32", onnx_path), ("int8", int8_path)):
         forward = evaluate.onnx_forward(path, c.layers, c.heads, c.head_dim)
         started = time.time()
         totals = [evaluate.melody_note_nll(forward, m) for m in val]
@@ -125,6 +125,25 @@ def compare_int8(model: MelodyModel, melodies: int = 250) -> dict:
     out["int8_relative_nll_increase"] = loss
     out["ship"] = "int8" if loss < 0.005 else "fp32"
     return out
+
+
+def augmentation(model: MelodyModel) -> dict:
+    """What training did to the melodies (model v2 on): the registers they were moved to, the
+    pitch range they stayed in, and how often the style was replaced by STYLE_any."""
+    args = getattr(model, "training_state", {}).get("args", {})
+    if "register" not in args:
+        return {}
+    import train
+
+    return {
+        "augmentation": {
+            "transposition_semitones": 6,
+            "register_share": args["register"],
+            "register_centres": train.REGISTER_CENTRES,
+            "any_style_share": args["any_style"],
+        },
+        "trained_range": list(train.TRAINED_RANGE),
+    }
 
 
 def write_metadata(model: MelodyModel, path: Path, extra: dict) -> dict:
@@ -159,38 +178,42 @@ def write_metadata(model: MelodyModel, path: Path, extra: dict) -> dict:
         "max_duration": T.MAX_DURATION,
         "vocab": T.VOCAB,
         "prompt_format": "[BOS] STYLE TS BAR (POS PITCH DUR)* BAR ... — BOS only at a piece's start",
+        **augmentation(model),
         **extra,
     }
-    META_PATH.write_text(json.dumps(meta, indent=1) + "\n")
+    path.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
     return meta
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--out", default=None,
+                        help="folder for a trial export (fp32, no int8 comparison) instead of "
+                             "the shipped model; try it with CONTINUO_MODEL_PATH")
     args = parser.parse_args()
     model = load_model(args.checkpoint)
-    export(model, ONNX_PATH)
-    result = parity(model, ONNX_PATH)
+    onnx_path = Path(args.out) / ONNX_PATH.name if args.out else ONNX_PATH
+    onnx_path.parent.mkdir(parents=True, exist_ok=True)
+    export(model, onnx_path)
+    result = parity(model, onnx_path)
     print(json.dumps(result))
     assert result["full_max_abs_diff"] <= 1e-4, result
     assert result["incremental_max_abs_diff"] <= 1e-4, result
-    quantization = compare_int8(model)
-    print(json.dumps(quantization))
-    if quantization["ship"] == "int8":
-        (data.CACHE / "continuo-melody-int8.onnx").replace(ONNX_PATH)
-    summary_path = data.DATA / "extraction-summary.json"
-    extra = {
-        "parity": result,
-        "quantization": quantization,
-        "training": model.training_state,
-        "data": json.loads(summary_path.read_text()) if summary_path.exists() else None,
-    }
-    eval_path = HERE / "eval.json"
-    if eval_path.exists():
-        extra["evaluation"] = json.loads(eval_path.read_text())
-    meta = write_metadata(model, ONNX_PATH, extra)
-    print(f"wrote {ONNX_PATH.name} ({meta['bytes'] / 1e6:.1f} MB) and {META_PATH.name}")
+    extra = {"parity": result, "training": model.training_state}
+    if not args.out:
+        quantization = compare_int8(model, onnx_path)
+        print(json.dumps(quantization))
+        if quantization["ship"] == "int8":
+            (data.CACHE / "continuo-melody-int8.onnx").replace(onnx_path)
+        summary_path = data.DATA / "extraction-summary.json"
+        extra["quantization"] = quantization
+        extra["data"] = json.loads(summary_path.read_text()) if summary_path.exists() else None
+        eval_path = HERE / "eval.json"
+        if eval_path.exists():
+            extra["evaluation"] = json.loads(eval_path.read_text())
+    meta = write_metadata(model, onnx_path, extra)
+    print(f"wrote {onnx_path} ({meta['bytes'] / 1e6:.1f} MB) and its .json")
 
 
 if __name__ == "__main__":

@@ -260,7 +260,10 @@ impl EditorUi {
             .spacing([12.0, 6.0])
             .show(ui, |ui| {
                 ui.label("Style");
-                widgets::enum_combo(ui, "Style", &p.style, setter);
+                ui.horizontal(|ui| {
+                    widgets::enum_combo(ui, "Style", &p.style, setter);
+                    widgets::slider_sized(ui, "Style strength", &p.style_strength, setter, 90.0);
+                });
                 ui.label("Temperature");
                 widgets::slider(ui, "Temperature", &p.temperature, setter);
                 ui.end_row();

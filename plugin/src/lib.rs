@@ -546,6 +546,7 @@ impl Continuo {
             follow_motifs: self.params.follow_motifs.value().clamp(0.0, 1.0),
             feel: self.params.feel.value().clamp(0.0, 1.0),
             landing: self.params.landing.value(),
+            style_strength: self.params.style_strength.value().max(0.0),
             generator: self.params.generator.value().into(),
             variations: self
                 .params

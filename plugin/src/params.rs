@@ -336,6 +336,11 @@ pub struct ContinuoParams {
     /// tonic chord, held to the end (off: the phrase may stop anywhere, as mid-tune bars do).
     #[id = "landing"]
     pub landing: BoolParam,
+
+    /// How strongly answers keep to their style (classifier-free guidance; 0: the model as
+    /// trained). A model without "any style" (v1) ignores it.
+    #[id = "style-strength"]
+    pub style_strength: FloatParam,
 }
 
 impl Default for ContinuoParams {
@@ -403,6 +408,15 @@ impl Default for ContinuoParams {
             feel: share("Feel", generator::DEFAULT_FEEL),
             partner: EnumParam::new("Partner", PartnerParam::Manual),
             landing: BoolParam::new("Land phrases", generator::DEFAULT_LANDING),
+            style_strength: FloatParam::new(
+                "Style strength",
+                generator::DEFAULT_STYLE_STRENGTH,
+                FloatRange::Linear {
+                    min: 0.0,
+                    max: generator::MAX_STYLE_STRENGTH,
+                },
+            )
+            .with_step_size(0.05),
             answer_after: IntParam::new(
                 "Answer after",
                 2,

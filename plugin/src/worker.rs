@@ -487,6 +487,7 @@ fn answer(
         follow_motifs: request.follow_motifs,
         feel: request.feel,
         landing: request.landing,
+        style_strength: request.style_strength,
     };
     // A generator bug must not take the worker (and with it every later suggestion) down.
     // Variations differ by seed only; the first is the one that plays.
@@ -601,6 +602,7 @@ mod tests {
             follow_motifs: 0.25,
             feel: 1.0,
             landing: true,
+            style_strength: continuo_engine::generator::DEFAULT_STYLE_STRENGTH,
             generator: GeneratorChoice::Markov,
             variations: 1,
             scale_lock: ScaleLock::Off,

@@ -246,6 +246,7 @@ fn request() -> SuggestRequest {
         follow_motifs: 0.25,
         feel: 1.0,
         landing: true,
+        style_strength: continuo_engine::generator::DEFAULT_STYLE_STRENGTH,
         generator: GeneratorChoice::Markov,
         variations: 3,
         scale_lock: ScaleLock::Off,

@@ -44,6 +44,8 @@ struct EvalArgs {
     feel: f32,
     /// Whether answers land (`--landing on|off`; neural only).
     landing: bool,
+    /// How strongly the answer keeps to its style (`--style-strength S`; a v2 model).
+    style_strength: f32,
     /// Take each file's last bars (`--at-end`): the true continuation is the tune's ending,
     /// where real music lands, instead of its bars after the first `prompt_bars`.
     at_end: bool,
@@ -73,6 +75,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
     let mut follow_motifs = continuo_engine::generator::DEFAULT_FOLLOW_MOTIFS;
     let mut feel = continuo_engine::generator::DEFAULT_FEEL;
     let mut landing = continuo_engine::generator::DEFAULT_LANDING;
+    let mut style_strength = continuo_engine::generator::DEFAULT_STYLE_STRENGTH;
     let mut played = None;
     let mut at_end = false;
     let mut swing = false;
@@ -87,6 +90,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
             "--follow-motifs" => follow_motifs = parse_share("--follow-motifs", args.next())?,
             "--feel" => feel = parse_share("--feel", args.next())?,
             "--landing" => landing = parse_switch("--landing", args.next())?,
+            "--style-strength" => style_strength = parse_style_strength(args.next())?,
             "--limit" => limit = Some(parse_number(&arg, args.next())?),
             "--json" => json = true,
             "--played" => played = Some(parse_number(&arg, args.next())?),
@@ -147,6 +151,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
         follow_motifs,
         feel,
         landing,
+        style_strength,
         at_end,
         limit,
         json,
@@ -155,6 +160,17 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EvalArgs, String> {
         learned,
         leave_one_out,
     })
+}
+
+/// `--style-strength S`: from 0 to the engine's maximum.
+pub fn parse_style_strength(value: Option<String>) -> Result<f32, String> {
+    let max = continuo_engine::generator::MAX_STYLE_STRENGTH;
+    let strength: f32 = parse_number("--style-strength", value)?;
+    if (0.0..=max).contains(&strength) {
+        Ok(strength)
+    } else {
+        Err(format!("--style-strength must be between 0 and {max}"))
+    }
 }
 
 /// `--landing on|off`: a switch.
@@ -193,6 +209,8 @@ struct FileResult {
     /// With `--played`: the NLL of the true next bars after the written prompt, and the styles
     /// Auto chose for the played and the written prompt (neural only).
     written: Option<Written>,
+    /// With a style asked for (neural): the style Auto hears in the answer itself.
+    answer_style: Option<&'static str>,
     milliseconds: f64,
 }
 
@@ -229,6 +247,8 @@ struct Report {
     written_nll_per_note: Option<f64>,
     /// With `--played` (neural): files where Auto chose the same style for both prompts.
     same_auto_style: Option<usize>,
+    /// With a style asked for (neural): answers in which Auto hears that style.
+    answers_in_style: Option<usize>,
     seconds: f64,
     files: Vec<FileResult>,
     skipped: Vec<Skipped>,
@@ -265,6 +285,7 @@ struct Outcome {
     truth: Metrics,
     feel: [FeelMetrics; 3],
     written: Option<Written>,
+    answer_style: Option<&'static str>,
 }
 
 /// Continues and measures one melody from bar `first` (`tempo` in BPM, for a synthetic
@@ -312,6 +333,7 @@ fn evaluate(
         follow_motifs: args.follow_motifs,
         feel: args.feel,
         landing: args.landing,
+        style_strength: args.style_strength,
     };
     // The prompt as heard, then the true continuation.
     let with_truth = |prompt: &Melody| Melody {
@@ -327,6 +349,7 @@ fn evaluate(
         time_signature: ts,
     };
     let mut written = None;
+    let mut answer_style = None;
     let (continuation, nll) = match engine {
         Engine::Neural(neural) => {
             let phrase = neural
@@ -355,6 +378,20 @@ fn evaluate(
                     style_written: auto(neural, &written_prompt)?,
                 });
             }
+            // The style Auto hears in the answer alone (does the answer sound like the style
+            // it was asked for?).
+            if args.style != Style::Auto && phrase.notes.len() >= 2 {
+                let answer = Melody {
+                    notes: phrase.notes.clone(),
+                    time_signature: ts,
+                };
+                answer_style = Some(
+                    neural
+                        .auto_style(&[answer], phrase.length_ticks, ts)
+                        .map_err(|e| e.to_string())?
+                        .id(),
+                );
+            }
             (phrase.notes, nll(neural, &prompt)?)
         }
         Engine::Markov(markov) => {
@@ -380,6 +417,7 @@ fn evaluate(
         truth: reference,
         feel,
         written,
+        answer_style,
     })
 }
 
@@ -442,6 +480,7 @@ pub fn run(args: impl Iterator<Item = String>) -> Result<String, String> {
                 truth: outcome.truth,
                 feel: outcome.feel,
                 written: outcome.written,
+                answer_style: outcome.answer_style,
                 milliseconds,
             }),
             Err(reason) => skipped.push(Skipped { file, reason }),
@@ -477,6 +516,14 @@ pub fn run(args: impl Iterator<Item = String>) -> Result<String, String> {
         played: args.played.map(|seed| (seed, args.swing)),
         written_nll_per_note: (!written_nlls.is_empty())
             .then(|| written_nlls.iter().sum::<f64>() / written_nlls.len() as f64),
+        answers_in_style: (args.style != Style::Auto && args.generator == Baseline::Neural).then(
+            || {
+                results
+                    .iter()
+                    .filter(|r| r.answer_style == Some(args.style.id()))
+                    .count()
+            },
+        ),
         same_auto_style: (!written.is_empty()).then(|| {
             written
                 .iter()
@@ -568,6 +615,12 @@ fn markdown(report: &Report) -> String {
             out.push_str(&format!(
                 "NLL/note of the true continuation after the played prompts {played:.3}, after the written ones {written:.3} ({:+.1} %).\n",
                 (played / written - 1.0) * 100.0
+            ));
+        }
+        if let Some(in_style) = report.answers_in_style {
+            out.push_str(&format!(
+                "Auto hears the requested style in {in_style} of {} answers.\n",
+                report.files_evaluated
             ));
         }
         if let Some(same) = report.same_auto_style {

@@ -39,13 +39,13 @@ use continuo_engine::pianoroll;
 use continuo_engine::score;
 
 /// `continuo continue --help`.
-const CONTINUE_USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--top-p P] [--follow-motifs F] [--feel F] [--landing on|off] [--variations K] [--seed X] [--scale-lock off|detected|KEY] [--range LOW-HIGH] [--track K] [--generator neural|markov] [--learned FILE] -o OUT.mid";
+const CONTINUE_USAGE: &str = "usage: continuo continue IN.mid --bars N [--prompt-bars M] [--style auto|folk|celtic|chorale|renaissance|chinese-folk] [--temperature T] [--top-p P] [--follow-motifs F] [--feel F] [--landing on|off] [--style-strength S] [--variations K] [--seed X] [--scale-lock off|detected|KEY] [--range LOW-HIGH] [--track K] [--generator neural|markov] [--learned FILE] -o OUT.mid";
 /// `continuo learn --help`.
 const LEARN_USAGE: &str = "usage: continuo learn DIR -o FILE.json   (then --learned FILE.json)";
 /// `continuo score --help`.
 const SCORE_USAGE: &str = "usage: continuo score IN.mid --prompt-bars M [--generator neural|markov] [--style S] [--track K]";
 /// `continuo eval --help`.
-const EVAL_USAGE: &str = "usage: continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X] [--style S] [--temperature T] [--follow-motifs F] [--feel F] [--landing on|off] [--at-end] [--played SEED [--swing]] [--learned FILE | --learn-from DIR] [--limit K] [--json]";
+const EVAL_USAGE: &str = "usage: continuo eval DIR --prompt-bars M --bars N [--generator neural|markov|repeat] [--seed X] [--style S] [--temperature T] [--follow-motifs F] [--feel F] [--landing on|off] [--style-strength S] [--at-end] [--played SEED [--swing]] [--learned FILE | --learn-from DIR] [--limit K] [--json]";
 
 /// How a continuation is held to a scale.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -118,6 +118,8 @@ struct ContinueArgs {
     feel: f32,
     /// Whether the answer lands on a held tonic-chord note (`--landing on|off`).
     landing: bool,
+    /// How strongly the answer keeps to its style (`--style-strength S`; a v2 model).
+    style_strength: f32,
     variations: u32,
     scale_lock: ScaleChoice,
     /// Lowest and highest note the continuation may use (`--range C2-C4`).
@@ -147,6 +149,7 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
     let mut follow_motifs = continuo_engine::generator::DEFAULT_FOLLOW_MOTIFS;
     let mut feel = continuo_engine::generator::DEFAULT_FEEL;
     let mut landing = continuo_engine::generator::DEFAULT_LANDING;
+    let mut style_strength = continuo_engine::generator::DEFAULT_STYLE_STRENGTH;
     let mut variations = 1u32;
     let mut scale_lock = ScaleChoice::Off;
     let mut range = None;
@@ -162,6 +165,7 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
             "--follow-motifs" => follow_motifs = eval::parse_share("--follow-motifs", args.next())?,
             "--feel" => feel = eval::parse_share("--feel", args.next())?,
             "--landing" => landing = eval::parse_switch("--landing", args.next())?,
+            "--style-strength" => style_strength = eval::parse_style_strength(args.next())?,
             "--variations" => variations = parse_number("--variations", args.next())?,
             "--scale-lock" => {
                 let value = args.next().ok_or("--scale-lock needs a value")?;
@@ -242,6 +246,7 @@ fn parse_continue(mut args: impl Iterator<Item = String>) -> Result<ContinueArgs
         follow_motifs,
         feel,
         landing,
+        style_strength,
         variations,
         scale_lock,
         range,
@@ -438,6 +443,7 @@ fn run_continue(args: ContinueArgs) -> Result<String, String> {
         follow_motifs: args.follow_motifs,
         feel: args.feel,
         landing: args.landing,
+        style_strength: args.style_strength,
     };
     let mut generator = load_generator(args.generator, args.learned.clone())?;
     // Generate everything before writing anything: a failure leaves no partial output.

@@ -194,6 +194,16 @@ fn bad_input_gives_one_clear_line_and_no_file() {
             ],
             "--landing expects on or off",
         ),
+        (
+            vec![
+                example().display().to_string(),
+                "--bars".into(),
+                "4".into(),
+                "--style-strength".into(),
+                "9".into(),
+            ],
+            "--style-strength must be between 0 and 3",
+        ),
     ];
     for (args, expected) in cases {
         let out = scratch("should-not-exist.mid");

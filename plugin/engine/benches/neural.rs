@@ -26,6 +26,7 @@ fn bench(c: &mut Criterion) {
         follow_motifs: continuo_engine::generator::DEFAULT_FOLLOW_MOTIFS,
         feel: continuo_engine::generator::DEFAULT_FEEL,
         landing: true,
+        style_strength: continuo_engine::generator::DEFAULT_STYLE_STRENGTH,
     };
     let mut neural = NeuralGenerator::load().unwrap_or_else(|why| panic!("{why}"));
     neural.generate(&history, &request(1, Style::Folk)).unwrap();

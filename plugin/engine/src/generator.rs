@@ -87,6 +87,10 @@ pub const DEFAULT_FOLLOW_MOTIFS: f32 = 0.25;
 pub const DEFAULT_FEEL: f32 = 1.0;
 /// Whether answers land (a held tonic-chord note at the end) unless asked otherwise.
 pub const DEFAULT_LANDING: bool = true;
+/// Style strength unless asked otherwise (see [`GenerationRequest::style_strength`]).
+pub const DEFAULT_STYLE_STRENGTH: f32 = 1.0;
+/// The strongest style guidance a request may ask for.
+pub const MAX_STYLE_STRENGTH: f32 = 3.0;
 
 /// A contiguous stretch of played melody whose tick 0 lies on a bar line.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -159,6 +163,10 @@ pub struct GenerationRequest {
     /// bar, on a note of the key's tonic chord, and is held to the phrase's end (the neural
     /// model; see `neural.rs`).
     pub landing: bool,
+    /// How strongly the answer keeps to its style: classifier-free guidance, the model's
+    /// prediction with the style pushed away from its prediction for "any style" by this factor
+    /// (0: the model as trained; a v2 model only — a v1 model has no "any style" and ignores it).
+    pub style_strength: f32,
 }
 
 /// A constraint on the pitches of a phrase: a range and optionally a scale.

@@ -550,6 +550,7 @@ mod tests {
             follow_motifs: 0.0,
             feel: 0.0,
             landing: false,
+            style_strength: crate::generator::DEFAULT_STYLE_STRENGTH,
         }
     }
 

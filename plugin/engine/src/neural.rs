@@ -275,22 +275,23 @@ impl NeuralGenerator {
         ))
     }
 
-    /// The cache of one sequence repeated `batch` times along the batch dimension, so that
-    /// variations share one prefill of the prompt.
-    fn tile(&self, cache: Cache, batch: usize) -> Result<Cache, String> {
+    /// The cache of `rows` sequences with each row repeated `repeat` times along the batch
+    /// dimension (row 0 `repeat` times, then row 1 …), so that variations share one prefill of
+    /// the prompt (and of its unconditioned twin, with style guidance).
+    fn tile(&self, cache: Cache, rows: usize, repeat: usize) -> Result<Cache, String> {
         let a = self.architecture;
         let tile = |value: &DynValue| -> Result<DynValue, String> {
             let (_, data) = value
                 .try_extract_tensor::<f32>()
                 .map_err(|e| e.to_string())?;
-            let per_layer = data.len() / a.layers;
-            let mut tiled = Vec::with_capacity(data.len() * batch);
-            for layer in data.chunks_exact(per_layer) {
-                for _ in 0..batch {
-                    tiled.extend_from_slice(layer);
+            let per_row = data.len() / (a.layers * rows);
+            let mut tiled = Vec::with_capacity(data.len() * repeat);
+            for row in data.chunks_exact(per_row) {
+                for _ in 0..repeat {
+                    tiled.extend_from_slice(row);
                 }
             }
-            let shape = [a.layers, batch, a.heads, cache.length, a.head_dim];
+            let shape = [a.layers, rows * repeat, a.heads, cache.length, a.head_dim];
             Ok(Tensor::from_array((shape, tiled))
                 .map_err(|e| e.to_string())?
                 .into_dyn())
@@ -334,6 +335,17 @@ impl NeuralGenerator {
     /// Log-likelihood of `prompt[1..]` given its start (to choose a style for Auto).
     fn prompt_log_likelihood(&mut self, prompt: &[u32]) -> Result<f64, String> {
         Ok(self.token_log_probs(prompt)?.iter().sum())
+    }
+}
+
+/// Classifier-free guidance in place: `conditioned + strength · (conditioned − unconditioned)`.
+/// Tokens masked in either stay masked.
+fn guide(conditioned: &mut [f32], unconditioned: &[f32], strength: f32) {
+    for (c, u) in conditioned.iter_mut().zip(unconditioned) {
+        *c += strength * (*c - *u);
+        if !c.is_finite() {
+            *c = f32::NEG_INFINITY;
+        }
     }
 }
 
@@ -481,12 +493,14 @@ impl Generator for NeuralGenerator {
         let context = self.architecture.context;
         let v = self.architecture.vocab_size;
         let batch = seeds.len();
-        let (logits, cache) = self
-            .run(&plan.prompt, None)
-            .map_err(GenerateError::Backend)?;
-        let last = logits[logits.len() - v..].to_vec();
+        // With style guidance every variation runs twice: with its style (rows 0..batch) and
+        // with "any style" (rows batch..2·batch), fed the same tokens.
+        let guidance = self.guidance(request);
+        let rows = if guidance.is_some() { 2 } else { 1 };
+        let (last, cache) = self.run_prompt(&plan.prompt, plan.style_token, guidance)?;
         let mut cache = if batch > 1 {
-            self.tile(cache, batch).map_err(GenerateError::Backend)?
+            self.tile(cache, rows, batch)
+                .map_err(GenerateError::Backend)?
         } else {
             cache
         };
@@ -520,15 +534,24 @@ impl Generator for NeuralGenerator {
                 break;
             }
             // Finished and parked variations are fed a BAR and their outputs ignored.
+            let fed = choices.repeat(rows);
             let (logits, next) = self
-                .run_batch(&choices, batch, Some(cache))
+                .run_batch(&fed, batch * rows, Some(cache))
                 .map_err(GenerateError::Backend)?;
             cache = next;
-            for ((decoder, row), parked) in
-                decoders.iter_mut().zip(logits.chunks_exact(v)).zip(&parked)
-            {
+            let (conditioned, unconditioned) = logits.split_at(batch * v);
+            for (i, (decoder, parked)) in decoders.iter_mut().zip(&parked).enumerate() {
                 if !decoder.done && !parked {
-                    decoder.last.copy_from_slice(row);
+                    decoder
+                        .last
+                        .copy_from_slice(&conditioned[i * v..(i + 1) * v]);
+                    if let Some(strength) = guidance {
+                        guide(
+                            &mut decoder.last,
+                            &unconditioned[i * v..(i + 1) * v],
+                            strength,
+                        );
+                    }
                 }
             }
         }
@@ -708,7 +731,43 @@ const RESTATE_PER_FOLLOW: f32 = 0.8;
 const SLIDE_MARGIN: usize = 64;
 
 impl NeuralGenerator {
-    /// Builds the prompt for `request` (choosing the style first when it is Auto).
+    /// The style strength to guide by: a v2 model (which knows "any style") and a strength
+    /// above 0; `None` runs the model as trained.
+    fn guidance(&self, request: &GenerationRequest) -> Option<f32> {
+        let knows_any_style = self.architecture.vocab_size > tokens::ANY_STYLE as usize;
+        let strength = request
+            .style_strength
+            .clamp(0.0, crate::generator::MAX_STYLE_STRENGTH);
+        (knows_any_style && strength > 0.0).then_some(strength)
+    }
+
+    /// Runs `prompt` (and, with `guidance`, its twin with "any style" in place of
+    /// `style_token`, as a second row); returns the (guided) logits for the first token after
+    /// it and the cache (one or two rows).
+    fn run_prompt(
+        &mut self,
+        prompt: &[u32],
+        style_token: u32,
+        guidance: Option<f32>,
+    ) -> Result<(Vec<f32>, Cache), GenerateError> {
+        let v = self.architecture.vocab_size;
+        let n = prompt.len();
+        let Some(strength) = guidance else {
+            let (logits, cache) = self.run(prompt, None).map_err(GenerateError::Backend)?;
+            return Ok((logits[(n - 1) * v..].to_vec(), cache));
+        };
+        let mut twin = prompt.to_vec();
+        if let Some(style) = twin.iter_mut().take(2).find(|t| **t == style_token) {
+            *style = tokens::ANY_STYLE;
+        }
+        let (logits, cache) = self
+            .run_batch(&[prompt, &twin].concat(), 2, None)
+            .map_err(GenerateError::Backend)?;
+        let mut last = logits[(n - 1) * v..n * v].to_vec();
+        guide(&mut last, &logits[(2 * n - 1) * v..], strength);
+        Ok((last, cache))
+    }
+
     /// Finishes one variation that stands on a bar line with the context nearly full: a new
     /// prompt of its latest bars (the played notes and what it generated so far, bar-aligned,
     /// ending with the BAR it just wrote), then one token at a time, sliding again at the next
@@ -742,9 +801,10 @@ impl NeuralGenerator {
                 context - budget,
             )
             .map_err(|e| GenerateError::BadRequest(e.to_string()))?;
-            let (logits, mut cache) = self.run(&prompt, None).map_err(GenerateError::Backend)?;
-            let v = self.architecture.vocab_size;
-            decoder.last.copy_from_slice(&logits[logits.len() - v..]);
+            let guidance = self.guidance(request);
+            let rows = if guidance.is_some() { 2 } else { 1 };
+            let (last, mut cache) = self.run_prompt(&prompt, plan.style_token, guidance)?;
+            decoder.last.copy_from_slice(&last);
             loop {
                 let sliding = cache.length + SLIDE_MARGIN >= context;
                 let choice = decoder.step(plan, request)?;
@@ -757,10 +817,14 @@ impl NeuralGenerator {
                     return Ok(sampled);
                 }
                 let (logits, next) = self
-                    .run(&[choice], Some(cache))
+                    .run_batch(&vec![choice; rows], rows, Some(cache))
                     .map_err(GenerateError::Backend)?;
                 cache = next;
-                decoder.last.copy_from_slice(&logits);
+                let (conditioned, unconditioned) = logits.split_at(logits.len() / rows);
+                decoder.last.copy_from_slice(conditioned);
+                if let Some(strength) = guidance {
+                    guide(&mut decoder.last, unconditioned, strength);
+                }
             }
         }
         Ok(sampled)
@@ -786,12 +850,15 @@ impl NeuralGenerator {
             follow_motifs: 0.0,
             feel: 0.0,
             landing: false,
+            style_strength: crate::generator::DEFAULT_STYLE_STRENGTH,
         };
         self.plan(history, &request)?;
         self.chosen_style
             .ok_or_else(|| GenerateError::Backend("no style chosen".into()))
     }
 
+    /// Builds the prompt for `request` (choosing the style first when it is Auto) and what
+    /// every variation shares.
     fn plan(
         &mut self,
         history: &[Melody],
@@ -1306,6 +1373,7 @@ mod tests {
             follow_motifs: crate::generator::DEFAULT_FOLLOW_MOTIFS,
             feel: crate::generator::DEFAULT_FEEL,
             landing: false,
+            style_strength: crate::generator::DEFAULT_STYLE_STRENGTH,
         }
     }
 
@@ -1641,6 +1709,7 @@ mod tests {
                     start_tick,
                     length_bars: 2,
                     landing: true,
+                    style_strength: crate::generator::DEFAULT_STYLE_STRENGTH,
                     ..request(0, 1.0, Style::Auto)
                 };
                 let phrases = neural
@@ -1741,6 +1810,7 @@ mod tests {
                 length_bars: rng.u32(1..=4),
                 temperature: 0.1 + 1.9 * rng.f32(),
                 landing: rng.bool(),
+                style_strength: crate::generator::DEFAULT_STYLE_STRENGTH,
                 ..request(0, 1.0, Style::Auto)
             };
             let seeds: Vec<u64> = (0..8).map(|_| rng.u64(..)).collect();
@@ -1761,6 +1831,39 @@ mod tests {
                 assert!(leap.unwrap_or(0) <= bound, "a leap over {bound}: {what}");
                 checked += 1;
             }
+        }
+    }
+
+    #[test]
+    fn guidance_pushes_away_from_any_style_and_keeps_masks() {
+        let mut conditioned = [1.0, 2.0, f32::NEG_INFINITY, 0.5];
+        let unconditioned = [1.0, 1.0, 0.0, f32::NEG_INFINITY];
+        guide(&mut conditioned, &unconditioned, 2.0);
+        assert_eq!(conditioned[..2], [1.0, 4.0]);
+        assert_eq!(conditioned[2], f32::NEG_INFINITY);
+        // A token "any style" rules out is not brought back (inf - inf is not a number).
+        assert!(conditioned[3] == f32::INFINITY || conditioned[3] == f32::NEG_INFINITY);
+    }
+
+    #[test]
+    fn style_strength_guides_a_v2_model_and_a_v1_model_ignores_it() {
+        let mut neural = generator();
+        let history = [ode()];
+        let at = |neural: &mut NeuralGenerator, strength: f32| {
+            let request = GenerationRequest {
+                style_strength: strength,
+                ..request(3, 1.0, Style::Chorale)
+            };
+            neural
+                .generate_variations(&history, &request, &[1, 2, 3, 4])
+                .unwrap()
+        };
+        let plain = at(&mut neural, 0.0);
+        let guided = at(&mut neural, 2.0);
+        if neural.architecture().vocab_size > tokens::ANY_STYLE as usize {
+            assert_ne!(plain, guided, "a v2 model is guided by its style");
+        } else {
+            assert_eq!(plain, guided, "a v1 model has no \"any style\" to guide by");
         }
     }
 

@@ -73,6 +73,8 @@ pub struct SuggestRequest {
     pub feel: f32,
     /// Land phrases.
     pub landing: bool,
+    /// Style strength (classifier-free guidance), 0 or more.
+    pub style_strength: f32,
     pub generator: GeneratorChoice,
     /// How many variations to make (1–8).
     pub variations: u32,
