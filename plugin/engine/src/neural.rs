@@ -58,6 +58,10 @@ pub struct Architecture {
     /// Tokens in the vocabulary: [`crate::tokens::V1_VOCAB_SIZE`] (model v1) or
     /// [`crate::tokens::VOCAB_SIZE`] (v2, which adds "any style").
     pub vocab_size: usize,
+    /// The pitch range training moved melodies through (`trained_range` in the metadata, model
+    /// v2): a prompt inside it is heard where it was played. `None` (v1): the model knows vocal
+    /// and fiddle registers only, and prompts far from them are moved by octaves.
+    pub trained_range: Option<(u8, u8)>,
 }
 
 fn json_number(metadata: &str, path: &[&str]) -> Option<usize> {
@@ -67,6 +71,15 @@ fn json_number(metadata: &str, path: &[&str]) -> Option<usize> {
         cursor = cursor.get(key)?;
     }
     cursor.as_u64().map(|n| n as usize)
+}
+
+/// `trained_range: [low, high]` from the metadata, if it is there and makes sense.
+fn trained_range(metadata: &str) -> Option<(u8, u8)> {
+    let value: serde_json::Value = serde_json::from_str(metadata).ok()?;
+    let range = value.get("trained_range")?.as_array()?;
+    let low = u8::try_from(range.first()?.as_u64()?).ok()?;
+    let high = u8::try_from(range.get(1)?.as_u64()?).ok()?;
+    (low < high && high <= 127).then_some((low, high))
 }
 
 impl Architecture {
@@ -82,6 +95,7 @@ impl Architecture {
             heads: get(&["architecture", "heads"])?,
             head_dim: get(&["architecture", "head_dim"])?,
             vocab_size: get(&["architecture", "vocab_size"])?,
+            trained_range: trained_range(metadata),
         };
         // A v1 model knows every token but "any style"; a v2 model knows them all.
         let known = [tokens::V1_VOCAB_SIZE as usize, tokens::VOCAB_SIZE as usize];
@@ -676,8 +690,9 @@ impl Bounds {
     /// octaves until its recent mean is within a sixth of this.
     const MODEL_CENTRE: f64 = 67.0;
 
-    /// The octave shift and the bounds for a prompt's notes (unshifted).
-    fn for_prompt(notes: &[Note]) -> (i16, Bounds) {
+    /// The octave shift and the bounds for a prompt's notes (unshifted), for a model trained
+    /// over `trained_range` (v2) or only around [`Self::MODEL_CENTRE`] (v1, `None`).
+    fn for_prompt(notes: &[Note], trained_range: Option<(u8, u8)>) -> (i16, Bounds) {
         let recent = &notes[notes.len().saturating_sub(32)..];
         if recent.is_empty() {
             let bounds = Bounds {
@@ -690,11 +705,28 @@ impl Bounds {
             return (0, bounds);
         }
         let mean = recent.iter().map(|n| n.pitch as f64).sum::<f64>() / recent.len() as f64;
-        let octaves = ((Self::MODEL_CENTRE - mean) / 12.0).round() as i16;
-        let shift = if (Self::MODEL_CENTRE - mean).abs() > 9.0 {
-            octaves * 12
-        } else {
-            0
+        let shift = match trained_range {
+            // Moved only as far as it must to lie within what the model heard.
+            Some((low, high)) => {
+                let lowest = recent.iter().map(|n| n.pitch).min().unwrap_or(low) as i16;
+                let highest = recent.iter().map(|n| n.pitch).max().unwrap_or(high) as i16;
+                let mut shift = 0i16;
+                while lowest + shift < low as i16 && highest + shift + 12 <= 127 {
+                    shift += 12;
+                }
+                while highest + shift > high as i16 && lowest + shift - 12 >= 0 {
+                    shift -= 12;
+                }
+                shift
+            }
+            None => {
+                let octaves = ((Self::MODEL_CENTRE - mean) / 12.0).round() as i16;
+                if (Self::MODEL_CENTRE - mean).abs() > 9.0 {
+                    octaves * 12
+                } else {
+                    0
+                }
+            }
         };
         let moved = |p: u8| (p as i16 + shift).clamp(0, 127) as u8;
         let low = recent.iter().map(|n| moved(n.pitch)).min().unwrap_or(0);
@@ -887,6 +919,7 @@ impl NeuralGenerator {
                         .collect::<Vec<_>>()
                 })
                 .unwrap_or_default(),
+            self.architecture.trained_range,
         );
         // The prompt as the model sees it: moved by whole octaves into its register.
         let moved = played.map(|m| Melody {
