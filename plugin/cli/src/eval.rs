@@ -201,6 +201,8 @@ struct FileResult {
     file: String,
     /// Teacher-forced NLL of the true next bars (none for "repeat", which has no probabilities).
     nll_per_note: Option<f64>,
+    /// Of that, the pitches alone, in bits per note (neural only).
+    pitch_bits_per_note: Option<f64>,
     continuation: Metrics,
     /// The same metrics of the true continuation: the reference the generators aim at.
     truth: Metrics,
@@ -237,6 +239,8 @@ struct Report {
     temperature: f32,
     files_evaluated: usize,
     nll_per_note: Option<f64>,
+    /// Mean pitch information content of the true continuations, bits per note (neural).
+    pitch_bits_per_note: Option<f64>,
     aggregate: Metrics,
     truth: Metrics,
     /// Mean feel of the continuations, the prompts and the true continuations.
@@ -286,6 +290,7 @@ struct Outcome {
     feel: [FeelMetrics; 3],
     written: Option<Written>,
     answer_style: Option<&'static str>,
+    pitch_bits: Option<f64>,
 }
 
 /// Continues and measures one melody from bar `first` (`tempo` in BPM, for a synthetic
@@ -350,12 +355,13 @@ fn evaluate(
     };
     let mut written = None;
     let mut answer_style = None;
+    let mut pitch_bits = None;
     let (continuation, nll) = match engine {
         Engine::Neural(neural) => {
             let phrase = neural
                 .generate(std::slice::from_ref(&prompt), &request)
                 .map_err(|e| e.to_string())?;
-            let nll = |neural: &mut NeuralGenerator, prompt: &Melody| {
+            let score = |neural: &mut NeuralGenerator, prompt: &Melody| {
                 score::neural(
                     neural,
                     &with_truth(prompt),
@@ -363,7 +369,9 @@ fn evaluate(
                     args.style,
                     args.follow_motifs,
                 )
-                .map(|s| s.map(|s| s.nll_per_note))
+            };
+            let nll = |neural: &mut NeuralGenerator, prompt: &Melody| {
+                score(neural, prompt).map(|s| s.map(|s| s.nll_per_note))
             };
             if args.played.is_some() {
                 let auto = |neural: &mut NeuralGenerator, prompt: &Melody| {
@@ -392,7 +400,9 @@ fn evaluate(
                         .id(),
                 );
             }
-            (phrase.notes, nll(neural, &prompt)?)
+            let scored = score(neural, &prompt)?;
+            pitch_bits = scored.as_ref().and_then(|s| s.pitch_bits_per_note);
+            (phrase.notes, scored.map(|s| s.nll_per_note))
         }
         Engine::Markov(markov) => {
             let phrase = markov
@@ -418,6 +428,7 @@ fn evaluate(
         feel,
         written,
         answer_style,
+        pitch_bits,
     })
 }
 
@@ -476,6 +487,7 @@ pub fn run(args: impl Iterator<Item = String>) -> Result<String, String> {
             Ok((outcome, milliseconds)) => results.push(FileResult {
                 file,
                 nll_per_note: outcome.nll,
+                pitch_bits_per_note: outcome.pitch_bits,
                 continuation: outcome.continuation,
                 truth: outcome.truth,
                 feel: outcome.feel,
@@ -510,6 +522,13 @@ pub fn run(args: impl Iterator<Item = String>) -> Result<String, String> {
         temperature: args.temperature,
         files_evaluated: results.len(),
         nll_per_note: (!nlls.is_empty()).then(|| nlls.iter().sum::<f64>() / nlls.len() as f64),
+        pitch_bits_per_note: {
+            let bits: Vec<f64> = results
+                .iter()
+                .filter_map(|r| r.pitch_bits_per_note)
+                .collect();
+            (!bits.is_empty()).then(|| bits.iter().sum::<f64>() / bits.len() as f64)
+        },
         aggregate: evaluation::mean(&continuation),
         truth: evaluation::mean(&truth),
         feel,
@@ -617,18 +636,23 @@ fn markdown(report: &Report) -> String {
                 (played / written - 1.0) * 100.0
             ));
         }
-        if let Some(in_style) = report.answers_in_style {
-            out.push_str(&format!(
-                "Auto hears the requested style in {in_style} of {} answers.\n",
-                report.files_evaluated
-            ));
-        }
         if let Some(same) = report.same_auto_style {
             out.push_str(&format!(
                 "Auto chose the same style for the played and the written prompt in {same} of {} files.\n",
                 report.files_evaluated
             ));
         }
+    }
+    if let Some(in_style) = report.answers_in_style {
+        out.push_str(&format!(
+            "\nAuto hears the requested style in {in_style} of {} answers.\n",
+            report.files_evaluated
+        ));
+    }
+    if let Some(bits) = report.pitch_bits_per_note {
+        out.push_str(&format!(
+            "\nPitch information content of the true continuation: {bits:.3} bits per note (PITCH tokens only, given each note's onset).\n"
+        ));
     }
     for skipped in &report.skipped {
         out.push_str(&format!("\nskipped {}: {}", skipped.file, skipped.reason));

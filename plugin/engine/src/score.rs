@@ -33,6 +33,10 @@ pub struct Score {
     pub nll_per_note: f64,
     /// Mean negative log-likelihood of a token, in nats (neural only).
     pub nll_per_token: Option<f64>,
+    /// Mean information content of a note's pitch given everything before it (its onset
+    /// included), in bits: the sum over PITCH tokens only, the figure music-cognition studies
+    /// (IDyOM-style models) report (neural only).
+    pub pitch_bits_per_note: Option<f64>,
 }
 
 type Step = (i32, u32, u32);
@@ -106,6 +110,7 @@ pub fn markov(melody: &Melody, prompt_ticks: u32) -> Option<Score> {
         tokens: None,
         nll_per_note: total / notes as f64,
         nll_per_token: None,
+        pitch_bits_per_note: None,
     })
 }
 
@@ -190,11 +195,18 @@ pub fn neural(
     if scored_notes == 0 || tokens == 0 {
         return Ok(None);
     }
+    let pitch_nats: f64 = -window[window.len() - tokens..]
+        .iter()
+        .zip(scored)
+        .filter(|(&t, _)| (tokens::PITCH_BASE..tokens::DUR_BASE).contains(&t))
+        .map(|(_, lp)| lp)
+        .sum::<f64>();
     Ok(Some(Score {
         notes: scored_notes,
         tokens: Some(tokens),
         nll_per_note: total / scored_notes as f64,
         nll_per_token: Some(total / tokens as f64),
+        pitch_bits_per_note: Some(pitch_nats / scored_notes as f64 / std::f64::consts::LN_2),
     }))
 }
 
@@ -298,6 +310,16 @@ mod tests {
         assert_eq!(a.notes, 16);
         assert_eq!(a.tokens, b.tokens);
         assert!(a.nll_per_note < b.nll_per_note, "{a:?} vs {b:?}");
+        // The scrambled notes differ in pitch only: their pitches carry the difference, and a
+        // note's pitch is part of its information.
+        let (pa, pb) = (
+            a.pitch_bits_per_note.unwrap(),
+            b.pitch_bits_per_note.unwrap(),
+        );
+        assert!(pa > 0.0 && pa < pb, "{pa} vs {pb}");
+        assert!(pa < a.nll_per_note / std::f64::consts::LN_2);
+        let nats_apart = (b.nll_per_note - a.nll_per_note) / std::f64::consts::LN_2;
+        assert!(pb - pa > 0.5 * nats_apart, "{pa} {pb} {nats_apart}");
         assert!(
             neural(&mut generator, &melody(&repeated), 99, Style::Folk, 0.0)
                 .unwrap()
