@@ -1052,6 +1052,9 @@ struct Decoder {
     /// (nothing more may start).
     landing_note: bool,
     landed: bool,
+    /// The last bar restates an earlier bar: it ends as that bar ended (the player's own
+    /// cadence, when it is the call's last bar), not by the landing rule.
+    landing_waived: bool,
 }
 
 impl Decoder {
@@ -1072,7 +1075,13 @@ impl Decoder {
             restate_decided: None,
             landing_note: false,
             landed: false,
+            landing_waived: false,
         }
+    }
+
+    /// How this variation lands, if it does.
+    fn landing(&self, plan: &Plan) -> Option<Landing> {
+        plan.landing.filter(|_| !self.landing_waived)
     }
 
     /// The pitch of every note of the phrase so far, when they all have one (and there is one).
@@ -1084,7 +1093,7 @@ impl Decoder {
     /// Whether closing the current bar now would leave a landing phrase without its landing
     /// note although one could still start in this bar.
     fn must_land_in_this_bar(&self, plan: &Plan) -> bool {
-        let Some(landing) = plan.landing.filter(|_| !self.landed) else {
+        let Some(landing) = self.landing(plan).filter(|_| !self.landed) else {
             return false;
         };
         let first = self
@@ -1142,6 +1151,9 @@ impl Decoder {
         if !moves || !notes.iter().all(fits) {
             return Vec::new();
         }
+        if start + bar >= plan.phrase_end {
+            self.landing_waived = true;
+        }
         notes
             .iter()
             .flat_map(|n| {
@@ -1188,10 +1200,10 @@ impl Decoder {
         // the landing window notes start only on beats (the first is the landing note), which
         // takes a tonic-chord pitch (where the bounds and filter allow one) and is held to the
         // end; after it nothing starts.
-        let landing = plan.landing.filter(|_| !self.landed);
+        let landing = self.landing(plan).filter(|_| !self.landed);
         let landed = self.landed;
         let must_land = self.must_land_in_this_bar(plan);
-        let landing_note = self.landing_note.then_some(()).and(plan.landing);
+        let landing_note = self.landing_note.then_some(()).and(self.landing(plan));
         let stable_ok = |p: u8| pitch_ok(p) && (!bounded || within_bounds(p));
         let stable = landing_note
             .map(|l| l.stable)
@@ -1298,7 +1310,7 @@ impl Decoder {
                 self.last_position = Some(p);
                 let tick = self.bar_start + p;
                 self.pending = Some((tick, 0));
-                self.landing_note = plan.landing.is_some_and(|l| tick >= l.from);
+                self.landing_note = self.landing(plan).is_some_and(|l| tick >= l.from);
                 self.expect = Expect::Pitch;
             }
             Ok(Token::Pitch(p)) => {
@@ -1737,12 +1749,14 @@ mod tests {
             let played_bars = melody.notes.last().unwrap().end().div_ceil(bar);
             // From the bar line after the playing, and from the middle of a bar.
             for start_tick in [played_bars * bar, melody.notes[9].start] {
+                // (Without Follow my motifs: a last bar that restates an earlier one ends as
+                // that bar ended.)
                 let request = GenerationRequest {
                     time_signature: meter,
                     start_tick,
                     length_bars: 2,
                     landing: true,
-                    style_strength: crate::generator::DEFAULT_STYLE_STRENGTH,
+                    follow_motifs: 0.0,
                     ..request(0, 1.0, Style::Auto)
                 };
                 let phrases = neural
@@ -1843,7 +1857,6 @@ mod tests {
                 length_bars: rng.u32(1..=4),
                 temperature: 0.1 + 1.9 * rng.f32(),
                 landing: rng.bool(),
-                style_strength: crate::generator::DEFAULT_STYLE_STRENGTH,
                 ..request(0, 1.0, Style::Auto)
             };
             let seeds: Vec<u64> = (0..8).map(|_| rng.u64(..)).collect();
