@@ -1468,11 +1468,9 @@ mod tests {
     #[test]
     fn generates_valid_phrases_deterministically() {
         let mut neural = generator();
-        // The shipped model is v1: every token but "any style".
-        assert_eq!(
-            neural.architecture().vocab_size,
-            tokens::V1_VOCAB_SIZE as usize
-        );
+        // The shipped model's vocabulary is v1's (every token but "any style") or v2's.
+        assert!([tokens::V1_VOCAB_SIZE, tokens::VOCAB_SIZE]
+            .contains(&(neural.architecture().vocab_size as u32)));
         let history = [ode()];
         let a = neural
             .generate(&history, &request(7, 1.0, Style::Folk))
@@ -1604,7 +1602,13 @@ mod tests {
 
     #[test]
     fn bad_models_and_metadata_are_reported() {
-        let bad_vocab = MODEL_METADATA.replacen("\"vocab_size\": 581", "\"vocab_size\": 580", 1);
+        let vocab = format!(
+            "\"vocab_size\": {}",
+            Architecture::from_metadata(MODEL_METADATA)
+                .unwrap()
+                .vocab_size
+        );
+        let bad_vocab = MODEL_METADATA.replacen(&vocab, "\"vocab_size\": 580", 1);
         assert_ne!(bad_vocab, MODEL_METADATA);
         let error = NeuralGenerator::from_parts(MODEL_BYTES, &bad_vocab)
             .err()
