@@ -150,6 +150,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="test")
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--checkpoint", default=None, help="another checkpoint than cache/checkpoint.pt")
+    parser.add_argument("--out", default=None, help="where to write the JSON (default eval.json)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     built = data.build(write_split_lists=False)
@@ -164,7 +166,7 @@ def main() -> None:
 
     from export import load_model
 
-    model = load_model()
+    model = load_model(args.checkpoint)
     forward = torch_forward(model)
     for melody in evaluated:
         style = melody["style"]
@@ -203,7 +205,7 @@ def main() -> None:
         "neural_nll_per_token": {s: token_nll[s] / token_count[s] for s in token_nll},
         "tokens_scored": dict(token_count),
     }
-    out = HERE / ("eval.json" if args.split == "test" else f"eval-{args.split}.json")
+    out = Path(args.out) if args.out else HERE / ("eval.json" if args.split == "test" else f"eval-{args.split}.json")
     out.write_text(json.dumps(result, indent=1) + "\n")
     styles = ["all"] + [s for s in T.STYLES if s in notes]
     print(f"| nats per note ({args.split}) | " + " | ".join(styles) + " |")
