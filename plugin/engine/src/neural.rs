@@ -640,6 +640,8 @@ struct Landing {
 }
 
 impl Landing {
+    /// The landing of a phrase from `plan_start` to `end` (ticks on the prompt's grid) after
+    /// the played notes `before`; `None` when no beat of its last bar can take a landing note.
     fn for_phrase(plan_start: u32, end: u32, ts: TimeSignature, before: &[Note]) -> Option<Self> {
         let (bar, beat) = (ts.bar_ticks(), ts.beat_ticks());
         let half = (bar / 2).div_ceil(beat).max(1) * beat;
