@@ -1055,7 +1055,8 @@ struct Decoder {
     landing_note: bool,
     landed: bool,
     /// The last bar restates an earlier bar: it ends as that bar ended (the player's own
-    /// cadence, when it is the call's last bar), not by the landing rule.
+    /// cadence, when it is the call's last bar), not by the landing rule — unless the grammar
+    /// or the bounds cut the restatement short.
     landing_waived: bool,
 }
 
@@ -1205,7 +1206,7 @@ impl Decoder {
         let landing = self.landing(plan).filter(|_| !self.landed);
         let landed = self.landed;
         let must_land = self.must_land_in_this_bar(plan);
-        let landing_note = self.landing_note.then_some(()).and(self.landing(plan));
+        let landing_note = self.landing(plan).filter(|_| self.landing_note);
         let stable_ok = |p: u8| pitch_ok(p) && (!bounded || within_bounds(p));
         let stable = landing_note
             .map(|l| l.stable)
@@ -1268,8 +1269,12 @@ impl Decoder {
                 self.forced.pop_front();
                 return Ok(self.apply(plan, forced));
             }
-            // The grammar or the bounds refuse it here: the model goes on by itself.
+            // The grammar or the bounds refuse it here: the model goes on by itself, and a last
+            // bar that is not restated after all lands again (the mask is taken once more).
             self.forced.clear();
+            if std::mem::take(&mut self.landing_waived) {
+                return self.step(plan, request);
+            }
         }
         if self.expect == Expect::Pitch && plan.motif_strength > 0.0 && !plan.motifs.is_empty() {
             if let Some(&last) = self.recent_pitches.last() {
