@@ -90,9 +90,14 @@ def onnx_forward(path, layers: int, heads: int, head_dim: int):
     options.intra_op_num_threads = 1
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     empty = np.zeros((layers, 1, heads, 0, head_dim), dtype=np.float32)
+    feeds = {"past_key": empty, "past_value": empty}
+    if "past_length" in {i.name for i in session.get_inputs()}:  # an in-place-cache export
+        layer = np.zeros((1, heads, 0, head_dim), dtype=np.float32)
+        feeds = {i.name: layer for i in session.get_inputs() if i.name.startswith("past_")}
+        feeds["past_length"] = np.array(0, dtype=np.int64)
 
     def forward(window: np.ndarray) -> np.ndarray:
-        logits = session.run(["logits"], {"tokens": window[None, :], "past_key": empty, "past_value": empty})[0][0]
+        logits = session.run(["logits"], {"tokens": window[None, :], **feeds})[0][0]
         logits = logits - logits.max(axis=-1, keepdims=True)
         return logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
 

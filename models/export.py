@@ -1,10 +1,19 @@
 """Export the trained model to ONNX with an explicit KV cache, check parity with torch, and write
 the metadata file the plugin reads.
 
-Inputs: `tokens` int64 [batch, new], `past_key` / `past_value` float32
-[layers, batch, heads, past, head_dim]. Outputs: `logits` float32 [batch, new, vocab],
-`present_key` / `present_value` [layers, batch, heads, past + new, head_dim]. The prompt runs as
-one call with an empty past; then one token per call.
+Two cache interfaces (`--cache`); the plugin runs either, recognising it by the inputs:
+
+- `in-place` (the default since model v2): inputs `tokens` int64 [batch, new], `past_length`
+  (int64, 0-d) and per layer `past_key_<l>` / `past_value_<l>` float32 [batch, heads, capacity,
+  head_dim] — buffers the caller keeps, of which the first `past_length` positions are valid;
+  outputs `logits` float32 [batch, new, vocab] and `new_key` / `new_value` [layers, batch, heads,
+  new, head_dim], which the caller writes into its buffers. The graph never copies the past (one
+  input per layer: taking a layer out of one [layers, ...] input would copy it).
+- `growing` (model v1): inputs `tokens`, `past_key` / `past_value` [layers, batch, heads, past,
+  head_dim]; outputs `logits` and `present_key` / `present_value` [.., past + new, ..], the past
+  concatenated with the new positions (a copy of the whole cache every step).
+
+The prompt runs as one call with an empty past; then one token per call.
 """
 
 from __future__ import annotations
@@ -35,25 +44,68 @@ def load_model(path=None) -> MelodyModel:
     return model
 
 
-def export(model: MelodyModel, path: Path) -> None:
+class InPlace(torch.nn.Module):
+    """`MelodyModel.forward_in_place` as the module the exporter traces."""
+
+    def __init__(self, model: MelodyModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, tokens, past_length, *past):
+        layers = self.model.config.layers
+        return self.model.forward_in_place(tokens, past[:layers], past[layers:], past_length)
+
+
+def in_place_names(layers: int) -> list[str]:
+    """The per-layer cache inputs of an in-place export, in the order `InPlace` takes them."""
+    return [f"past_key_{l}" for l in range(layers)] + [f"past_value_{l}" for l in range(layers)]
+
+
+def export(model: MelodyModel, path: Path, cache: str = "in-place") -> None:
+    if cache == "in-place":
+        export_in_place(model, path)
+    else:
+        export_growing(model, path)
+
+
+def export_in_place(model: MelodyModel, path: Path) -> None:
     c = model.config
-    tokens = torch.randint(0, c.vocab_size, (1, 8))
-    past_k = torch.zeros(c.layers, 1, c.heads, 3, c.head_dim)
-    past_v = torch.zeros(c.layers, 1, c.heads, 3, c.head_dim)
-    torch.onnx.export(
+    names = in_place_names(c.layers)
+    past = [torch.zeros(1, c.heads, 16, c.head_dim) for _ in names]
+    trace(
+        InPlace(model).eval(),
+        (torch.randint(0, c.vocab_size, (1, 8)), torch.tensor(3, dtype=torch.int64), *past),
+        path,
+        inputs={"tokens": {0: "batch", 1: "new"}, "past_length": {},
+                **{name: {0: "batch", 2: "capacity"} for name in names}},
+        outputs={"logits": {0: "batch", 1: "new"}, "new_key": {1: "batch", 3: "new"},
+                 "new_value": {1: "batch", 3: "new"}},
+    )
+
+
+def export_growing(model: MelodyModel, path: Path) -> None:
+    c = model.config
+    past = torch.zeros(c.layers, 1, c.heads, 3, c.head_dim)
+    trace(
         model,
-        (tokens, past_k, past_v),
+        (torch.randint(0, c.vocab_size, (1, 8)), past, past.clone()),
+        path,
+        inputs={"tokens": {0: "batch", 1: "new"}, "past_key": {1: "batch", 3: "past"},
+                "past_value": {1: "batch", 3: "past"}},
+        outputs={"logits": {0: "batch", 1: "new"}, "present_key": {1: "batch", 3: "total"},
+                 "present_value": {1: "batch", 3: "total"}},
+    )
+
+
+def trace(module: torch.nn.Module, example: tuple, path: Path, inputs: dict, outputs: dict) -> None:
+    """The legacy exporter (plain ops, one file); `inputs` / `outputs`: name -> dynamic axes."""
+    torch.onnx.export(
+        module,
+        example,
         str(path),
-        input_names=["tokens", "past_key", "past_value"],
-        output_names=["logits", "present_key", "present_value"],
-        dynamic_axes={
-            "tokens": {0: "batch", 1: "new"},
-            "past_key": {1: "batch", 3: "past"},
-            "past_value": {1: "batch", 3: "past"},
-            "logits": {0: "batch", 1: "new"},
-            "present_key": {1: "batch", 3: "total"},
-            "present_value": {1: "batch", 3: "total"},
-        },
+        input_names=list(inputs),
+        output_names=list(outputs),
+        dynamic_axes={name: axes for name, axes in {**inputs, **outputs}.items() if axes},
         opset_version=17,
         dynamo=False,
     )
@@ -72,6 +124,8 @@ def parity(model: MelodyModel, path: Path, seed: int = 7) -> dict:
     empty_k, empty_v = model.empty_cache(2)
     with torch.no_grad():
         reference, _, _ = model(tokens, empty_k, empty_v)
+    if "past_length" in {i.name for i in session.get_inputs()}:
+        return parity_in_place(session, c, tokens.numpy(), reference.numpy())
     # Full: the whole sequence in one call.
     full = session.run(
         None,
@@ -91,6 +145,36 @@ def parity(model: MelodyModel, path: Path, seed: int = 7) -> dict:
         pieces.append(logits)
     incremental = np.concatenate(pieces, axis=1)
     incremental_diff = float(np.abs(incremental - reference.numpy()).max())
+    return {"full_max_abs_diff": full_diff, "incremental_max_abs_diff": incremental_diff}
+
+
+def parity_in_place(session, c: Config, tokens: np.ndarray, reference: np.ndarray) -> dict:
+    """Parity of an in-place-cache export, kept the way the plugin keeps it: a buffer larger than
+    the valid past whose unused positions hold stale values (they must not be seen)."""
+    batch = tokens.shape[0]
+    rng = np.random.default_rng(11)
+
+    def buffer(capacity):
+        return rng.normal(0, 3, (c.layers, batch, c.heads, capacity, c.head_dim)).astype(np.float32)
+
+    def run(new, key, value, length):
+        feeds = {"tokens": new, "past_length": np.array(length, dtype=np.int64)}
+        for name, buffer in zip(in_place_names(c.layers), [*key, *value]):
+            feeds[name] = np.ascontiguousarray(buffer)
+        return session.run(None, feeds)
+
+    full, _, _ = run(tokens, buffer(0), buffer(0), 0)
+    full_diff = float(np.abs(full - reference).max())
+    key, value = buffer(128), buffer(128)
+    logits, new_k, new_v = run(tokens[:, :64], key, value, 0)
+    key[:, :, :, :64], value[:, :, :, :64] = new_k, new_v
+    pieces = [logits]
+    for i in range(64, tokens.shape[1]):
+        logits, new_k, new_v = run(tokens[:, i : i + 1], key, value, i)
+        key[:, :, :, i : i + 1], value[:, :, :, i : i + 1] = new_k, new_v
+        pieces.append(logits)
+    incremental = np.concatenate(pieces, axis=1)
+    incremental_diff = float(np.abs(incremental - reference).max())
     return {"full_max_abs_diff": full_diff, "incremental_max_abs_diff": incremental_diff}
 
 
@@ -146,7 +230,40 @@ def augmentation(model: MelodyModel) -> dict:
     }
 
 
-def write_metadata(model: MelodyModel, path: Path, extra: dict) -> dict:
+def interface(c: Config, cache: str) -> dict:
+    """The graph's inputs and outputs, as the metadata file describes them."""
+    if cache == "in-place":
+        past = {"dtype": "float32", "shape": ["batch", c.heads, "capacity", c.head_dim]}
+        new = [c.layers, "batch", c.heads, "new", c.head_dim]
+        return {
+            "cache": "in-place",
+            "inputs": {
+                "tokens": {"dtype": "int64", "shape": ["batch", "new"]},
+                "past_length": {"dtype": "int64", "shape": []},
+                **{name: past for name in in_place_names(c.layers)},
+            },
+            "outputs": {
+                "logits": {"dtype": "float32", "shape": ["batch", "new", c.vocab_size]},
+                "new_key": {"dtype": "float32", "shape": new},
+                "new_value": {"dtype": "float32", "shape": new},
+            },
+        }
+    return {
+        "cache": "growing",
+        "inputs": {
+            "tokens": {"dtype": "int64", "shape": ["batch", "new"]},
+            "past_key": {"dtype": "float32", "shape": [c.layers, "batch", c.heads, "past", c.head_dim]},
+            "past_value": {"dtype": "float32", "shape": [c.layers, "batch", c.heads, "past", c.head_dim]},
+        },
+        "outputs": {
+            "logits": {"dtype": "float32", "shape": ["batch", "new", c.vocab_size]},
+            "present_key": {"dtype": "float32", "shape": [c.layers, "batch", c.heads, "past+new", c.head_dim]},
+            "present_value": {"dtype": "float32", "shape": [c.layers, "batch", c.heads, "past+new", c.head_dim]},
+        },
+    }
+
+
+def write_metadata(model: MelodyModel, path: Path, extra: dict, cache: str = "in-place") -> dict:
     c = model.config
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     meta = {
@@ -160,16 +277,7 @@ def write_metadata(model: MelodyModel, path: Path, extra: dict) -> dict:
             **c.to_dict(),
             "head_dim": c.head_dim,
         },
-        "inputs": {
-            "tokens": {"dtype": "int64", "shape": ["batch", "new"]},
-            "past_key": {"dtype": "float32", "shape": [c.layers, "batch", c.heads, "past", c.head_dim]},
-            "past_value": {"dtype": "float32", "shape": [c.layers, "batch", c.heads, "past", c.head_dim]},
-        },
-        "outputs": {
-            "logits": {"dtype": "float32", "shape": ["batch", "new", c.vocab_size]},
-            "present_key": {"dtype": "float32", "shape": [c.layers, "batch", c.heads, "past+new", c.head_dim]},
-            "present_value": {"dtype": "float32", "shape": [c.layers, "batch", c.heads, "past+new", c.head_dim]},
-        },
+        **interface(c, cache),
         "context": c.context,
         "ticks_per_beat": T.TICKS_PER_BEAT,
         "styles": T.STYLES,
@@ -191,11 +299,13 @@ def main() -> None:
     parser.add_argument("--out", default=None,
                         help="folder for a trial export (fp32, no int8 comparison) instead of "
                              "the shipped model; try it with CONTINUO_MODEL_PATH")
+    parser.add_argument("--cache", choices=["in-place", "growing"], default="in-place",
+                        help="how the graph takes its KV cache (see the module's doc)")
     args = parser.parse_args()
     model = load_model(args.checkpoint)
     onnx_path = Path(args.out) / ONNX_PATH.name if args.out else ONNX_PATH
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
-    export(model, onnx_path)
+    export(model, onnx_path, args.cache)
     result = parity(model, onnx_path)
     print(json.dumps(result))
     assert result["full_max_abs_diff"] <= 1e-4, result
@@ -212,7 +322,7 @@ def main() -> None:
         eval_path = HERE / "eval.json"
         if eval_path.exists():
             extra["evaluation"] = json.loads(eval_path.read_text())
-    meta = write_metadata(model, onnx_path, extra)
+    meta = write_metadata(model, onnx_path, extra, args.cache)
     print(f"wrote {onnx_path} ({meta['bytes'] / 1e6:.1f} MB) and its .json")
 
 

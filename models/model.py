@@ -4,6 +4,13 @@
 of the new positions and the grown cache, so the ONNX export can run a prompt in one call and then
 one token per call. Shapes: tokens [B, T]; past_k, past_v [L, B, H, P, D]; logits [B, T, V];
 present_k, present_v [L, B, H, P + T, D].
+
+`forward_in_place(tokens, past_k, past_v, past_length)` is the same model with a cache the caller
+keeps: the past of each layer is a buffer [B, H, C, D] of which the first `past_length` positions
+are valid (C, the buffer's capacity, may be larger), and only the keys and values of the new
+positions come back ([L, B, H, T, D]), for the caller to write into its buffers. Nothing in the
+graph copies the past (the exported growing cache spends most of a step copying it: `Gather` of
+each layer's slice, `Concat`, and stacking the presents).
 """
 
 from __future__ import annotations
@@ -74,6 +81,27 @@ class Block(nn.Module):
         x = x + self.dropout(self.ff(self.norm2(x)))
         return x, k, v
 
+    def forward_in_place(self, x, past_k, past_v, mask):
+        """Attention over a caller-kept past buffer (`mask` [T, C + T] says which of its positions
+        and of the new ones each query sees) without concatenating it; returns the new keys and
+        values only."""
+        c = self.config
+        b, t, _ = x.shape
+        capacity = past_k.shape[2]
+        q, k, v = self.qkv(self.norm1(x)).split(c.d_model, dim=2)
+        q = q.view(b, t, c.heads, c.head_dim).transpose(1, 2)
+        k = k.view(b, t, c.heads, c.head_dim).transpose(1, 2)
+        v = v.view(b, t, c.heads, c.head_dim).transpose(1, 2)
+        scale = 1.0 / math.sqrt(c.head_dim)
+        scores = torch.cat([q @ past_k.transpose(-2, -1), q @ k.transpose(-2, -1)], dim=-1) * scale
+        scores = scores.masked_fill(~mask, float("-inf"))
+        weights = scores.softmax(dim=-1)
+        attended = weights[..., :capacity] @ past_v + weights[..., capacity:] @ v
+        attended = attended.transpose(1, 2).reshape(b, t, c.d_model)
+        x = x + self.proj(attended)
+        x = x + self.ff(self.norm2(x))
+        return x, k, v
+
 
 class MelodyModel(nn.Module):
     def __init__(self, config: Config):
@@ -117,6 +145,25 @@ class MelodyModel(nn.Module):
             present_v.append(v)
         logits = self.norm(x) @ self.embed.weight.T  # tied output head
         return logits, torch.stack(present_k), torch.stack(present_v)
+
+    def forward_in_place(self, tokens, past_k, past_v, past_length):
+        """Inference with caller-kept cache buffers (see the module's doc): `past_k` / `past_v`
+        hold one [B, H, C, D] buffer per layer (a sequence, or a tensor [L, B, H, C, D]), of
+        which `past_length` (a 0-d int64 tensor) positions are valid."""
+        b, t = tokens.shape
+        capacity = past_k[0].shape[2]
+        positions = torch.arange(t, device=tokens.device) + past_length
+        x = self.embed(tokens) + self.position(positions)
+        valid = (torch.arange(capacity, device=tokens.device) < past_length).unsqueeze(0)
+        causal = torch.ones(t, t, dtype=torch.bool, device=tokens.device).tril()
+        mask = torch.cat([valid.expand(t, capacity), causal], dim=1)
+        new_k, new_v = [], []
+        for i, block in enumerate(self.blocks):
+            x, k, v = block.forward_in_place(x, past_k[i], past_v[i], mask)
+            new_k.append(k)
+            new_v.append(v)
+        logits = self.norm(x) @ self.embed.weight.T
+        return logits, torch.stack(new_k), torch.stack(new_v)
 
 
 def parameter_count(model: nn.Module) -> int:

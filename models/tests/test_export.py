@@ -14,12 +14,15 @@ from model import Config, MelodyModel
 MODELS = Path(__file__).resolve().parents[1]
 
 
-def test_export_parity_full_and_incremental(tmp_path):
+@pytest.mark.parametrize("cache", ["growing", "in-place"])
+def test_export_parity_full_and_incremental(tmp_path, cache):
+    # The in-place parity keeps the cache as the plugin does: in a buffer larger than the valid
+    # past whose unused positions hold noise, so a mask that let them through would fail here.
     torch.manual_seed(0)
     model = MelodyModel(Config(vocab_size=len(T.VOCAB), layers=2, d_model=64, heads=2, d_ff=128))
     model.eval()
-    path = tmp_path / "tiny.onnx"
-    export.export(model, path)
+    path = tmp_path / f"tiny-{cache}.onnx"
+    export.export(model, path, cache)
     result = export.parity(model, path)
     assert result["full_max_abs_diff"] <= 1e-4
     assert result["incremental_max_abs_diff"] <= 1e-4
@@ -46,3 +49,21 @@ def test_shipped_model_matches_its_metadata():
     assert meta["vocab"] == T.VOCAB[: len(meta["vocab"])]
     assert len(meta["vocab"]) in (T.V1_VOCAB_SIZE, len(T.VOCAB))
     assert meta["parity"]["incremental_max_abs_diff"] <= 1e-4
+
+
+def test_in_place_forward_equals_the_growing_cache():
+    torch.manual_seed(1)
+    model = MelodyModel(Config(vocab_size=len(T.VOCAB), layers=2, d_model=64, heads=2, d_ff=128))
+    model.eval()
+    x = torch.randint(0, len(T.VOCAB), (2, 20))
+    k, v = model.empty_cache(2)
+    with torch.no_grad():
+        reference, present_k, present_v = model(x, k, v)
+        # 12 positions valid in a buffer of 32 that holds noise after them.
+        buffer_k = torch.randn(2, 2, 2, 32, 32)
+        buffer_v = torch.randn(2, 2, 2, 32, 32)
+        buffer_k[:, :, :, :12], buffer_v[:, :, :, :12] = present_k[:, :, :, :12], present_v[:, :, :, :12]
+        logits, new_k, new_v = model.forward_in_place(x[:, 12:], buffer_k, buffer_v, torch.tensor(12))
+    assert torch.allclose(logits, reference[:, 12:], atol=1e-5)
+    assert torch.allclose(new_k, present_k[:, :, :, 12:], atol=1e-5)
+    assert torch.allclose(new_v, present_v[:, :, :, 12:], atol=1e-5)
