@@ -1,7 +1,8 @@
-//! The neural generator's cost on one core: loading (session + warm-up), one 4-bar continuation
-//! of an 8-bar prompt, 4 variations, and Auto style (which scores the prompt under each style).
+//! The neural generator's cost on one core: loading (session + warm-up), loading and the first
+//! answer, one 4-bar continuation of an 8-bar prompt, 4 and 8 variations, and Auto style (which
+//! scores the prompt under each style).
 //! Needs ONNX Runtime: `CONTINUO_ORT_PATH=target/onnxruntime/libonnxruntime.so.1.31.1`
-//! (`cargo xtask fetch-runtime` puts it there).
+//! (`cargo xtask fetch-runtime` puts it there). Another model: `CONTINUO_MODEL_PATH=….onnx`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
@@ -31,7 +32,10 @@ fn bench(c: &mut Criterion) {
     let mut neural = NeuralGenerator::load().unwrap_or_else(|why| panic!("{why}"));
     neural.generate(&history, &request(1, Style::Folk)).unwrap();
     let (prompt, sampled) = neural.last_counts();
-    println!("one 4-bar continuation: {prompt} prompt tokens, {sampled} sampled tokens");
+    println!(
+        "one 4-bar continuation: {prompt} prompt tokens, {sampled} sampled tokens ({:?} KV cache)",
+        neural.cache_kind()
+    );
 
     let mut group = c.benchmark_group("neural");
     group.sample_size(20);
@@ -39,6 +43,15 @@ fn bench(c: &mut Criterion) {
         b.iter(|| NeuralGenerator::load().unwrap())
     });
     let mut seed = 0;
+    group.bench_function("load_and_first_answer", |b| {
+        b.iter(|| {
+            seed += 1;
+            let mut fresh = NeuralGenerator::load().unwrap();
+            fresh
+                .generate(&history, &request(seed, Style::Folk))
+                .unwrap()
+        })
+    });
     group.bench_function("continue_4_bars_from_8", |b| {
         b.iter(|| {
             seed += 1;
@@ -56,6 +69,15 @@ fn bench(c: &mut Criterion) {
                     &request(seed, Style::Folk),
                     &[seed, seed + 1, seed + 2, seed + 3],
                 )
+                .unwrap()
+        })
+    });
+    group.bench_function("eight_variations", |b| {
+        b.iter(|| {
+            seed += 8;
+            let seeds: Vec<u64> = (seed..seed + 8).collect();
+            neural
+                .generate_variations(&history, &request(seed, Style::Folk), &seeds)
                 .unwrap()
         })
     });

@@ -8,7 +8,8 @@
 //!   test both.
 //! - [`motifs`]: the player's interval patterns, blended into the neural model's choices;
 //!   [`learned`]: the melodies of the player's own MIDI files, which join them.
-//! - [`neural`]: the trained melody model run with ONNX Runtime; [`markov`]: the
+//! - [`neural`]: the trained melody model run with ONNX Runtime, its KV cache in [`kv_cache`];
+//!   [`markov`]: the
 //!   Continuator-style Markov generator; [`generators`]: the two together, with the fallback.
 //! - [`runtime`]: finding and loading ONNX Runtime (once per process, no telemetry).
 //! - [`tokens`]: the melody model's vocabulary; [`key`]: key and mode detection;
@@ -28,6 +29,7 @@ pub mod fuzzing;
 pub mod generator;
 pub mod generators;
 pub mod key;
+pub mod kv_cache;
 pub mod learned;
 pub mod markov;
 pub mod midi_file;

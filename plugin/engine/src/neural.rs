@@ -16,11 +16,12 @@ use std::sync::Arc;
 
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
-use ort::value::{DynValue, Tensor};
+use ort::value::{DynValue, Tensor, TensorRef};
 
 use crate::feel::Feel;
 use crate::generator::{GenerateError, GenerationRequest, Generator, Melody, Style};
 use crate::key::detect_key;
+use crate::kv_cache::{Buffer, Cache, CacheKind, Pool, Store};
 use crate::learned::Learned;
 use crate::motifs::MotifModel;
 use crate::notation;
@@ -111,17 +112,18 @@ impl Architecture {
     }
 }
 
-/// The KV cache between calls.
-struct Cache {
-    key: DynValue,
-    value: DynValue,
-    length: usize,
-}
-
 /// The neural generator. Owns one ONNX Runtime session (one intra-op thread, no spinning).
 pub struct NeuralGenerator {
     session: Session,
     architecture: Architecture,
+    /// How the graph takes its KV cache (from its inputs: v1 grows it by copying, later exports
+    /// read a buffer kept here).
+    cache_kind: CacheKind,
+    /// The names of an in-place graph's per-layer cache inputs: `past_key_<l>` for every layer,
+    /// then `past_value_<l>` (the order of [`Buffer`]'s layers, keys then values).
+    layer_inputs: Vec<String>,
+    /// Storage of in-place caches between calls and phrases (see [`Pool`]).
+    pool: Pool,
     /// The style chosen for the last Auto request (shown in the status line).
     chosen_style: Option<Style>,
     /// Prompt length and tokens sampled by the last `generate` (for benchmarks and reports).
@@ -177,9 +179,22 @@ impl NeuralGenerator {
             .map_err(|e| failed(&e))?
             .commit_from_memory(model)
             .map_err(|e| failed(&e))?;
+        let in_place = session.inputs().iter().any(|i| i.name() == "past_length");
+        let cache_kind = if in_place {
+            CacheKind::InPlace
+        } else {
+            CacheKind::Growing
+        };
+        let layer_inputs = ["past_key", "past_value"]
+            .iter()
+            .flat_map(|kind| (0..architecture.layers).map(move |l| format!("{kind}_{l}")))
+            .collect();
         let mut generator = NeuralGenerator {
             session,
             architecture,
+            cache_kind,
+            layer_inputs,
+            pool: Pool::default(),
             chosen_style: None,
             last_counts: (0, 0),
             learned: None,
@@ -222,6 +237,11 @@ impl NeuralGenerator {
         }
     }
 
+    /// How the loaded graph takes its KV cache.
+    pub fn cache_kind(&self) -> CacheKind {
+        self.cache_kind
+    }
+
     /// The shape of the loaded model, from its metadata.
     pub fn architecture(&self) -> Architecture {
         self.architecture
@@ -246,54 +266,122 @@ impl NeuralGenerator {
         batch: usize,
         cache: Option<Cache>,
     ) -> Result<(Vec<f32>, Cache), String> {
-        let a = self.architecture;
         let ids: Vec<i64> = new.iter().map(|&t| t as i64).collect();
         let per_row = ids.len() / batch.max(1);
         let tokens = Tensor::from_array(([batch, per_row], ids)).map_err(|e| e.to_string())?;
-        let (key, value, past) = match cache {
-            Some(cache) => (cache.key, cache.value, cache.length),
-            None => {
+        let cache = match cache {
+            Some(cache) => cache,
+            None => self.empty_cache(batch, per_row)?,
+        };
+        let past = cache.length;
+        match cache.store {
+            Store::Growing { key, value } => {
+                let mut outputs = self
+                    .session
+                    .run(ort::inputs![
+                        "tokens" => tokens,
+                        "past_key" => key,
+                        "past_value" => value,
+                    ])
+                    .map_err(|e| e.to_string())?;
+                let (_, logits) = outputs["logits"]
+                    .try_extract_tensor::<f32>()
+                    .map_err(|e| e.to_string())?;
+                let logits = logits.to_vec();
+                let key = outputs
+                    .remove("present_key")
+                    .ok_or("no present_key output")?;
+                let value = outputs
+                    .remove("present_value")
+                    .ok_or("no present_value output")?;
+                Ok((
+                    logits,
+                    Cache {
+                        store: Store::Growing { key, value },
+                        length: past + per_row,
+                    },
+                ))
+            }
+            Store::InPlace(mut buffer) => {
+                let length = Tensor::from_array(([0usize; 0], vec![past as i64]))
+                    .map_err(|e| e.to_string())?;
+                let (logits, key, value) = {
+                    // Each layer's buffers are lent to the graph as they lie, one input each.
+                    let shape = buffer.layer_shape();
+                    let layer = buffer.layer_len();
+                    let mut inputs = ort::inputs![
+                        "tokens" => tokens,
+                        "past_length" => length,
+                    ];
+                    let pasts = buffer
+                        .key
+                        .chunks_exact(layer)
+                        .chain(buffer.value.chunks_exact(layer));
+                    for (name, past) in self.layer_inputs.iter().zip(pasts) {
+                        let view =
+                            TensorRef::from_array_view((shape, past)).map_err(|e| e.to_string())?;
+                        inputs.push((name.as_str().into(), view.into()));
+                    }
+                    let outputs = self.session.run(inputs).map_err(|e| e.to_string())?;
+                    let extract = |name: &str| -> Result<Vec<f32>, String> {
+                        let (_, data) = outputs[name]
+                            .try_extract_tensor::<f32>()
+                            .map_err(|e| e.to_string())?;
+                        Ok(data.to_vec())
+                    };
+                    (
+                        extract("logits")?,
+                        extract("new_key")?,
+                        extract("new_value")?,
+                    )
+                };
+                buffer.reserve(&mut self.pool, past, past + per_row);
+                buffer.write(past, per_row, &key, &value);
+                Ok((
+                    logits,
+                    Cache {
+                        store: Store::InPlace(buffer),
+                        length: past + per_row,
+                    },
+                ))
+            }
+        }
+    }
+
+    /// An empty cache for `batch` rows; an in-place buffer gets room for the `first` positions
+    /// the first call writes.
+    fn empty_cache(&mut self, batch: usize, first: usize) -> Result<Cache, String> {
+        let a = self.architecture;
+        let store = match self.cache_kind {
+            CacheKind::Growing => {
                 let shape = [a.layers, batch, a.heads, 0, a.head_dim];
                 let key =
                     Tensor::from_array((shape, Vec::<f32>::new())).map_err(|e| e.to_string())?;
                 let value =
                     Tensor::from_array((shape, Vec::<f32>::new())).map_err(|e| e.to_string())?;
-                (key.into_dyn(), value.into_dyn(), 0)
+                Store::Growing {
+                    key: key.into_dyn(),
+                    value: value.into_dyn(),
+                }
             }
+            CacheKind::InPlace => Store::InPlace(Buffer::new(
+                &mut self.pool,
+                a.layers,
+                batch,
+                a.heads,
+                a.head_dim,
+                first,
+            )),
         };
-        let mut outputs = self
-            .session
-            .run(ort::inputs![
-                "tokens" => tokens,
-                "past_key" => key,
-                "past_value" => value,
-            ])
-            .map_err(|e| e.to_string())?;
-        let (_, logits) = outputs["logits"]
-            .try_extract_tensor::<f32>()
-            .map_err(|e| e.to_string())?;
-        let logits = logits.to_vec();
-        let key = outputs
-            .remove("present_key")
-            .ok_or("no present_key output")?;
-        let value = outputs
-            .remove("present_value")
-            .ok_or("no present_value output")?;
-        Ok((
-            logits,
-            Cache {
-                key,
-                value,
-                length: past + per_row,
-            },
-        ))
+        Ok(Cache { store, length: 0 })
     }
 
     /// The cache of `rows` sequences with each row repeated `repeat` times along the batch
     /// dimension (row 0 `repeat` times, then row 1 …), so that variations share one prefill of
     /// the prompt (and of its unconditioned twin, with style guidance).
-    fn tile(&self, cache: Cache, rows: usize, repeat: usize) -> Result<Cache, String> {
+    fn tile(&mut self, cache: Cache, rows: usize, repeat: usize) -> Result<Cache, String> {
         let a = self.architecture;
+        let length = cache.length;
         let tile = |value: &DynValue| -> Result<DynValue, String> {
             let (_, data) = value
                 .try_extract_tensor::<f32>()
@@ -305,16 +393,20 @@ impl NeuralGenerator {
                     tiled.extend_from_slice(row);
                 }
             }
-            let shape = [a.layers, rows * repeat, a.heads, cache.length, a.head_dim];
+            let shape = [a.layers, rows * repeat, a.heads, length, a.head_dim];
             Ok(Tensor::from_array((shape, tiled))
                 .map_err(|e| e.to_string())?
                 .into_dyn())
         };
-        Ok(Cache {
-            key: tile(&cache.key)?,
-            value: tile(&cache.value)?,
-            length: cache.length,
-        })
+        let store = match &cache.store {
+            Store::Growing { key, value } => Store::Growing {
+                key: tile(key)?,
+                value: tile(value)?,
+            },
+            Store::InPlace(buffer) => Store::InPlace(buffer.tiled(&mut self.pool, length, repeat)),
+        };
+        self.pool.recycle(cache);
+        Ok(Cache { store, length })
     }
 
     /// The logits after every token of `tokens` (one prompt run), row-major `[len, vocab]`.
@@ -325,7 +417,9 @@ impl NeuralGenerator {
                 tokens.len()
             ));
         }
-        Ok(self.run(tokens, None)?.0)
+        let (logits, cache) = self.run(tokens, None)?;
+        self.pool.recycle(cache);
+        Ok(logits)
     }
 
     /// log p(token i | tokens before it) for i = 1..len, in one pass (teacher forcing).
@@ -336,7 +430,8 @@ impl NeuralGenerator {
                 tokens.len()
             ));
         }
-        let (logits, _) = self.run(tokens, None)?;
+        let (logits, cache) = self.run(tokens, None)?;
+        self.pool.recycle(cache);
         let v = self.architecture.vocab_size;
         Ok(tokens
             .iter()
@@ -569,6 +664,7 @@ impl Generator for NeuralGenerator {
                 }
             }
         }
+        self.pool.recycle(cache);
         for (decoder, parked) in decoders.iter_mut().zip(&parked) {
             if *parked {
                 sampled += self.continue_alone(decoder, &plan, request)?;
@@ -844,10 +940,12 @@ impl NeuralGenerator {
                 let choice = decoder.step(plan, request)?;
                 sampled += 1;
                 if decoder.done || (sliding && choice == tokens::BAR) {
+                    self.pool.recycle(cache);
                     break;
                 }
                 if cache.length + 1 >= context {
                     // Not at a bar line and no room left: the phrase ends here.
+                    self.pool.recycle(cache);
                     return Ok(sampled);
                 }
                 let (logits, next) = self
@@ -1426,6 +1524,82 @@ mod tests {
             feel: crate::generator::DEFAULT_FEEL,
             landing: false,
             style_strength: crate::generator::DEFAULT_STYLE_STRENGTH,
+        }
+    }
+
+    /// A tiny untrained model (`models/tiny.py`) exported with the growing or the in-place cache.
+    fn tiny(cache: &str) -> NeuralGenerator {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/models")
+            .join(cache)
+            .join("tiny.onnx");
+        NeuralGenerator::from_file(&path).unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    #[test]
+    fn both_cache_interfaces_play_the_same_notes() {
+        let mut growing = tiny("growing");
+        let mut in_place = tiny("in-place");
+        assert_eq!(growing.cache_kind(), CacheKind::Growing);
+        assert_eq!(in_place.cache_kind(), CacheKind::InPlace);
+        let history = [ode()];
+        // The same logits for a prompt.
+        let prompt: Vec<u32> = build_prompt(
+            Some(&history[0]),
+            tokens::STYLE_BASE,
+            TimeSignature::default(),
+            192,
+            400,
+        )
+        .unwrap();
+        let (a, b) = (
+            growing.logits(&prompt).unwrap(),
+            in_place.logits(&prompt).unwrap(),
+        );
+        let worst = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max);
+        assert!(worst < 1e-4, "logits differ by {worst}");
+        // The same variations, with style guidance (two rows each): a 4-bar phrase, and a
+        // 16-bar one after a 20-bar prompt (the buffer grows from 256 to 512 positions).
+        // 20 bars of 4/2 in eighth notes: a long prompt, and long bars to fill.
+        let long_history = [Melody {
+            notes: Melody::evenly_spaced(&[60, 62, 64, 65, 67, 65, 64, 62].repeat(20), 6, 90).notes,
+            time_signature: TimeSignature {
+                numerator: 4,
+                denominator: 2,
+            },
+        }];
+        for (bars, seeds) in [(4, vec![1, 2, 3, 4]), (16, vec![5, 6])] {
+            let history = if bars == 4 { &history } else { &long_history };
+            let request = GenerationRequest {
+                length_bars: bars,
+                style_strength: 1.5,
+                start_tick: if bars == 4 { 4 * 48 } else { 20 * 96 },
+                time_signature: history[0].time_signature,
+                ..request(7, 1.5, Style::Celtic)
+            };
+            let one = growing
+                .generate_variations(history, &request, &seeds)
+                .unwrap();
+            let other = in_place
+                .generate_variations(history, &request, &seeds)
+                .unwrap();
+            assert_eq!(one.len(), seeds.len());
+            for (x, y) in one.iter().zip(&other) {
+                assert!(!x.notes.is_empty());
+                assert_eq!(x.notes, y.notes, "{bars} bars");
+            }
+            // And again, from the storage the first phrases left behind.
+            let again = in_place
+                .generate_variations(history, &request, &seeds)
+                .unwrap();
+            assert_eq!(
+                again.iter().map(|p| &p.notes).collect::<Vec<_>>(),
+                other.iter().map(|p| &p.notes).collect::<Vec<_>>()
+            );
         }
     }
 
