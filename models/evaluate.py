@@ -92,9 +92,9 @@ def onnx_forward(path, layers: int, heads: int, head_dim: int):
     empty = np.zeros((layers, 1, heads, 0, head_dim), dtype=np.float32)
     feeds = {"past_key": empty, "past_value": empty}
     if "past_length" in {i.name for i in session.get_inputs()}:  # an in-place-cache export
-        layer = np.zeros((1, heads, 0, head_dim), dtype=np.float32)
-        feeds = {i.name: layer for i in session.get_inputs() if i.name.startswith("past_")}
-        feeds["past_length"] = np.array(0, dtype=np.int64)
+        layer = np.zeros((1, heads, 1, head_dim), dtype=np.float32)  # capacity 1, none valid
+        feeds = {i.name: layer for i in session.get_inputs() if i.type == "tensor(float)"}
+        feeds["prompt_length"] = feeds["past_length"] = np.array(0, dtype=np.int64)
 
     def forward(window: np.ndarray) -> np.ndarray:
         logits = session.run(["logits"], {"tokens": window[None, :], **feeds})[0][0]

@@ -3,12 +3,16 @@ the metadata file the plugin reads.
 
 Two cache interfaces (`--cache`); the plugin runs either, recognising it by the inputs:
 
-- `in-place` (the default since model v2): inputs `tokens` int64 [batch, new], `past_length`
-  (int64, 0-d) and per layer `past_key_<l>` / `past_value_<l>` float32 [batch, heads, capacity,
-  head_dim] — buffers the caller keeps, of which the first `past_length` positions are valid;
-  outputs `logits` float32 [batch, new, vocab] and `new_key` / `new_value` [layers, batch, heads,
-  new, head_dim], which the caller writes into its buffers. The graph never copies the past (one
-  input per layer: taking a layer out of one [layers, ...] input would copy it).
+- `in-place` (the default since model v2): inputs `tokens` int64 [batch, new], `prompt_length`
+  and `past_length` (int64, 0-d), and per layer `prompt_key_<l>` / `prompt_value_<l>` float32
+  [rows, heads, capacity, head_dim] — the prompt's cache, one row per distinct prompt (batch =
+  rows × repeat: the rows that continue one prompt follow each other) — and `past_key_<l>` /
+  `past_value_<l>` [batch, heads, capacity, head_dim], each row's own positions after its prompt.
+  These are buffers the caller keeps (capacity at least 1: ONNX's Reshape reads a 0 as "keep
+  this axis"), of which the first `prompt_length` / `past_length` positions are valid; outputs `logits` float32 [batch, new, vocab] and `new_key` / `new_value`
+  [layers, batch, heads, new, head_dim], which the caller writes into its buffers. The graph
+  never copies the past (one input per layer: taking a layer out of one [layers, ...] input
+  would copy it), and the variations of one prompt read its cache once per step.
 - `growing` (model v1): inputs `tokens`, `past_key` / `past_value` [layers, batch, heads, past,
   head_dim]; outputs `logits` and `present_key` / `present_value` [.., past + new, ..], the past
   concatenated with the new positions (a copy of the whole cache every step).
@@ -51,14 +55,16 @@ class InPlace(torch.nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, tokens, past_length, *past):
+    def forward(self, tokens, prompt_length, past_length, *caches):
         layers = self.model.config.layers
-        return self.model.forward_in_place(tokens, past[:layers], past[layers:], past_length)
+        prompt_k, prompt_v, past_k, past_v = (caches[i * layers : (i + 1) * layers] for i in range(4))
+        return self.model.forward_in_place(tokens, prompt_k, prompt_v, prompt_length, past_k, past_v, past_length)
 
 
 def in_place_names(layers: int) -> list[str]:
     """The per-layer cache inputs of an in-place export, in the order `InPlace` takes them."""
-    return [f"past_key_{l}" for l in range(layers)] + [f"past_value_{l}" for l in range(layers)]
+    kinds = ("prompt_key", "prompt_value", "past_key", "past_value")
+    return [f"{kind}_{l}" for kind in kinds for l in range(layers)]
 
 
 def export(model: MelodyModel, path: Path, cache: str = "in-place") -> None:
@@ -71,13 +77,16 @@ def export(model: MelodyModel, path: Path, cache: str = "in-place") -> None:
 def export_in_place(model: MelodyModel, path: Path) -> None:
     c = model.config
     names = in_place_names(c.layers)
-    past = [torch.zeros(1, c.heads, 16, c.head_dim) for _ in names]
+    # Two prompts, three rows each; the sizes are only examples (every axis below is dynamic).
+    caches = [torch.zeros(2 if name.startswith("prompt") else 6, c.heads, 16, c.head_dim) for name in names]
+    lengths = (torch.tensor(5, dtype=torch.int64), torch.tensor(3, dtype=torch.int64))
     trace(
         InPlace(model).eval(),
-        (torch.randint(0, c.vocab_size, (1, 8)), torch.tensor(3, dtype=torch.int64), *past),
+        (torch.randint(0, c.vocab_size, (6, 8)), *lengths, *caches),
         path,
-        inputs={"tokens": {0: "batch", 1: "new"}, "past_length": {},
-                **{name: {0: "batch", 2: "capacity"} for name in names}},
+        inputs={"tokens": {0: "batch", 1: "new"}, "prompt_length": {}, "past_length": {},
+                **{name: {0: "rows" if name.startswith("prompt") else "batch", 2: f"capacity_{name}"}
+                   for name in names}},
         outputs={"logits": {0: "batch", 1: "new"}, "new_key": {1: "batch", 3: "new"},
                  "new_value": {1: "batch", 3: "new"}},
     )
@@ -149,32 +158,39 @@ def parity(model: MelodyModel, path: Path, seed: int = 7) -> dict:
 
 
 def parity_in_place(session, c: Config, tokens: np.ndarray, reference: np.ndarray) -> dict:
-    """Parity of an in-place-cache export, kept the way the plugin keeps it: a buffer larger than
-    the valid past whose unused positions hold stale values (they must not be seen)."""
-    batch = tokens.shape[0]
+    """Parity of an in-place-cache export, kept the way the plugin keeps it: buffers larger than
+    their valid positions, whose unused positions hold noise (they must not be seen). Full: the
+    whole sequence in one call. Incremental: each sequence's 64-token prompt in one call, then
+    three rows per prompt (as variations) one token per call, reading the prompt's cache shared;
+    every row must match its sequence."""
+    rows, repeat = tokens.shape[0], 3
     rng = np.random.default_rng(11)
 
-    def buffer(capacity):
+    def buffer(batch, capacity):
         return rng.normal(0, 3, (c.layers, batch, c.heads, capacity, c.head_dim)).astype(np.float32)
 
-    def run(new, key, value, length):
-        feeds = {"tokens": new, "past_length": np.array(length, dtype=np.int64)}
-        for name, buffer in zip(in_place_names(c.layers), [*key, *value]):
-            feeds[name] = np.ascontiguousarray(buffer)
+    def run(new, prompt, prompt_length, past, past_length):
+        feeds = {"tokens": new, "prompt_length": np.array(prompt_length, dtype=np.int64),
+                 "past_length": np.array(past_length, dtype=np.int64)}
+        layers = [*prompt[0], *prompt[1], *past[0], *past[1]]
+        for name, layer in zip(in_place_names(c.layers), layers):
+            feeds[name] = np.ascontiguousarray(layer)
         return session.run(None, feeds)
 
-    full, _, _ = run(tokens, buffer(0), buffer(0), 0)
+    full, _, _ = run(tokens, (buffer(rows, 8), buffer(rows, 8)), 0, (buffer(rows, 8), buffer(rows, 8)), 0)
     full_diff = float(np.abs(full - reference).max())
-    key, value = buffer(128), buffer(128)
-    logits, new_k, new_v = run(tokens[:, :64], key, value, 0)
-    key[:, :, :, :64], value[:, :, :, :64] = new_k, new_v
-    pieces = [logits]
+    prompt = (buffer(rows, 80), buffer(rows, 80))
+    logits, new_k, new_v = run(tokens[:, :64], prompt, 0, (buffer(rows, 16), buffer(rows, 16)), 0)
+    prompt[0][:, :, :, :64], prompt[1][:, :, :, :64] = new_k, new_v
+    pieces = [np.repeat(logits, repeat, axis=0)]
+    past = (buffer(rows * repeat, 48), buffer(rows * repeat, 48))
     for i in range(64, tokens.shape[1]):
-        logits, new_k, new_v = run(tokens[:, i : i + 1], key, value, i)
-        key[:, :, :, i : i + 1], value[:, :, :, i : i + 1] = new_k, new_v
+        step = np.repeat(tokens[:, i : i + 1], repeat, axis=0)
+        logits, new_k, new_v = run(step, prompt, 64, past, i - 64)
+        past[0][:, :, :, i - 64 : i - 63], past[1][:, :, :, i - 64 : i - 63] = new_k, new_v
         pieces.append(logits)
     incremental = np.concatenate(pieces, axis=1)
-    incremental_diff = float(np.abs(incremental - reference).max())
+    incremental_diff = float(np.abs(incremental - np.repeat(reference, repeat, axis=0)).max())
     return {"full_max_abs_diff": full_diff, "incremental_max_abs_diff": incremental_diff}
 
 
@@ -233,14 +249,16 @@ def augmentation(model: MelodyModel) -> dict:
 def interface(c: Config, cache: str) -> dict:
     """The graph's inputs and outputs, as the metadata file describes them."""
     if cache == "in-place":
-        past = {"dtype": "float32", "shape": ["batch", c.heads, "capacity", c.head_dim]}
         new = [c.layers, "batch", c.heads, "new", c.head_dim]
         return {
             "cache": "in-place",
             "inputs": {
                 "tokens": {"dtype": "int64", "shape": ["batch", "new"]},
+                "prompt_length": {"dtype": "int64", "shape": []},
                 "past_length": {"dtype": "int64", "shape": []},
-                **{name: past for name in in_place_names(c.layers)},
+                **{name: {"dtype": "float32", "shape": [
+                    "rows" if name.startswith("prompt") else "batch", c.heads, "capacity", c.head_dim]}
+                   for name in in_place_names(c.layers)},
             },
             "outputs": {
                 "logits": {"dtype": "float32", "shape": ["batch", "new", c.vocab_size]},

@@ -5,12 +5,13 @@ of the new positions and the grown cache, so the ONNX export can run a prompt in
 one token per call. Shapes: tokens [B, T]; past_k, past_v [L, B, H, P, D]; logits [B, T, V];
 present_k, present_v [L, B, H, P + T, D].
 
-`forward_in_place(tokens, past_k, past_v, past_length)` is the same model with a cache the caller
-keeps: the past of each layer is a buffer [B, H, C, D] of which the first `past_length` positions
-are valid (C, the buffer's capacity, may be larger), and only the keys and values of the new
-positions come back ([L, B, H, T, D]), for the caller to write into its buffers. Nothing in the
-graph copies the past (the exported growing cache spends most of a step copying it: `Gather` of
-each layer's slice, `Concat`, and stacking the presents).
+`forward_in_place(...)` is the same model with a cache the caller keeps, in buffers per layer of
+which a given number of positions are valid (a buffer's capacity may be larger): the prompt's
+[R, H, Cp, D] — one row per distinct prompt, read once for all the rows that continue it — and
+each row's own positions after it [B, H, C, D]; only the keys and values of the new positions
+come back ([L, B, H, T, D]), for the caller to write into its buffers. Nothing in the graph copies
+the past (the exported growing cache spends most of a step copying it: `Gather` of each layer's
+slice, `Concat`, and stacking the presents), and variations of one prompt share its cache.
 """
 
 from __future__ import annotations
@@ -81,22 +82,39 @@ class Block(nn.Module):
         x = x + self.dropout(self.ff(self.norm2(x)))
         return x, k, v
 
-    def forward_in_place(self, x, past_k, past_v, mask):
-        """Attention over a caller-kept past buffer (`mask` [T, C + T] says which of its positions
-        and of the new ones each query sees) without concatenating it; returns the new keys and
-        values only."""
+    def forward_in_place(self, x, prompt_k, prompt_v, past_k, past_v, mask):
+        """Attention over caller-kept buffers without concatenating them: the prompt's keys and
+        values `prompt_k` / `prompt_v` [R, H, Cp, D] (R distinct prompts; the B = R × repeat rows
+        of `x` continue them in order, `repeat` rows each), each row's own past `past_k` / `past_v`
+        [B, H, C, D], then the new positions. `mask` [T, Cp + C + T] says which positions each
+        query sees. Returns the new keys and values only."""
         c = self.config
         b, t, _ = x.shape
-        capacity = past_k.shape[2]
+        rows, prompt_capacity, capacity = prompt_k.shape[0], prompt_k.shape[2], past_k.shape[2]
         q, k, v = self.qkv(self.norm1(x)).split(c.d_model, dim=2)
         q = q.view(b, t, c.heads, c.head_dim).transpose(1, 2)
         k = k.view(b, t, c.heads, c.head_dim).transpose(1, 2)
         v = v.view(b, t, c.heads, c.head_dim).transpose(1, 2)
+
+        def grouped(a):  # [B, H, T, X] -> [R, H, repeat·T, X]: the rows of one prompt together
+            return a.reshape(rows, -1, c.heads, t, a.shape[-1]).transpose(1, 2).reshape(rows, c.heads, -1, a.shape[-1])
+
+        def ungrouped(a):  # the inverse
+            return a.reshape(rows, c.heads, -1, t, a.shape[-1]).transpose(1, 2).reshape(-1, c.heads, t, a.shape[-1])
+
         scale = 1.0 / math.sqrt(c.head_dim)
-        scores = torch.cat([q @ past_k.transpose(-2, -1), q @ k.transpose(-2, -1)], dim=-1) * scale
-        scores = scores.masked_fill(~mask, float("-inf"))
+        # One matrix product per prompt for all the rows that continue it: the prompt's cache
+        # is read once per step, not once per variation.
+        prompt_scores = ungrouped(grouped(q) @ prompt_k.transpose(-2, -1))
+        scores = torch.cat([prompt_scores, q @ past_k.transpose(-2, -1), q @ k.transpose(-2, -1)], dim=-1)
+        scores = (scores * scale).masked_fill(~mask, float("-inf"))
         weights = scores.softmax(dim=-1)
-        attended = weights[..., :capacity] @ past_v + weights[..., capacity:] @ v
+        own = prompt_capacity + capacity
+        attended = (
+            ungrouped(grouped(weights[..., :prompt_capacity]) @ prompt_v)
+            + weights[..., prompt_capacity:own] @ past_v
+            + weights[..., own:] @ v
+        )
         attended = attended.transpose(1, 2).reshape(b, t, c.d_model)
         x = x + self.proj(attended)
         x = x + self.ff(self.norm2(x))
@@ -146,20 +164,25 @@ class MelodyModel(nn.Module):
         logits = self.norm(x) @ self.embed.weight.T  # tied output head
         return logits, torch.stack(present_k), torch.stack(present_v)
 
-    def forward_in_place(self, tokens, past_k, past_v, past_length):
-        """Inference with caller-kept cache buffers (see the module's doc): `past_k` / `past_v`
-        hold one [B, H, C, D] buffer per layer (a sequence, or a tensor [L, B, H, C, D]), of
-        which `past_length` (a 0-d int64 tensor) positions are valid."""
+    def forward_in_place(self, tokens, prompt_k, prompt_v, prompt_length, past_k, past_v, past_length):
+        """Inference with caller-kept cache buffers (see the module's doc), one [rows, H, C, D]
+        buffer per layer in each of `prompt_k`, `prompt_v` (R rows: the distinct prompts),
+        `past_k`, `past_v` (B = R × repeat rows: each row's own positions after its prompt); a
+        sequence per layer, or a tensor [L, ...]. `prompt_length` and `past_length` (0-d int64)
+        positions of them are valid; the new tokens follow at position prompt_length +
+        past_length."""
         b, t = tokens.shape
-        capacity = past_k[0].shape[2]
-        positions = torch.arange(t, device=tokens.device) + past_length
+        device = tokens.device
+        prompt_capacity, capacity = prompt_k[0].shape[2], past_k[0].shape[2]
+        positions = torch.arange(t, device=device) + prompt_length + past_length
         x = self.embed(tokens) + self.position(positions)
-        valid = (torch.arange(capacity, device=tokens.device) < past_length).unsqueeze(0)
-        causal = torch.ones(t, t, dtype=torch.bool, device=tokens.device).tril()
-        mask = torch.cat([valid.expand(t, capacity), causal], dim=1)
+        in_prompt = (torch.arange(prompt_capacity, device=device) < prompt_length).unsqueeze(0)
+        in_past = (torch.arange(capacity, device=device) < past_length).unsqueeze(0)
+        causal = torch.ones(t, t, dtype=torch.bool, device=device).tril()
+        mask = torch.cat([in_prompt.expand(t, prompt_capacity), in_past.expand(t, capacity), causal], dim=1)
         new_k, new_v = [], []
         for i, block in enumerate(self.blocks):
-            x, k, v = block.forward_in_place(x, past_k[i], past_v[i], mask)
+            x, k, v = block.forward_in_place(x, prompt_k[i], prompt_v[i], past_k[i], past_v[i], mask)
             new_k.append(k)
             new_v.append(v)
         logits = self.norm(x) @ self.embed.weight.T

@@ -52,18 +52,23 @@ def test_shipped_model_matches_its_metadata():
 
 
 def test_in_place_forward_equals_the_growing_cache():
+    # Two prompts of 8 tokens, each continued by two rows (variations) with 4 tokens of their own
+    # already cached, then 6 new tokens; the buffers hold noise past their valid positions.
     torch.manual_seed(1)
     model = MelodyModel(Config(vocab_size=len(T.VOCAB), layers=2, d_model=64, heads=2, d_ff=128))
     model.eval()
-    x = torch.randint(0, len(T.VOCAB), (2, 20))
-    k, v = model.empty_cache(2)
+    prompts = torch.randint(0, len(T.VOCAB), (2, 8))
+    x = torch.cat([prompts.repeat_interleave(2, dim=0), torch.randint(0, len(T.VOCAB), (4, 10))], dim=1)
+    k, v = model.empty_cache(4)
     with torch.no_grad():
         reference, present_k, present_v = model(x, k, v)
-        # 12 positions valid in a buffer of 32 that holds noise after them.
-        buffer_k = torch.randn(2, 2, 2, 32, 32)
-        buffer_v = torch.randn(2, 2, 2, 32, 32)
-        buffer_k[:, :, :, :12], buffer_v[:, :, :, :12] = present_k[:, :, :, :12], present_v[:, :, :, :12]
-        logits, new_k, new_v = model.forward_in_place(x[:, 12:], buffer_k, buffer_v, torch.tensor(12))
+        prompt_k, prompt_v = torch.randn(2, 2, 2, 16, 32), torch.randn(2, 2, 2, 16, 32)
+        prompt_k[:, :, :, :8], prompt_v[:, :, :, :8] = present_k[:, ::2, :, :8], present_v[:, ::2, :, :8]
+        past_k, past_v = torch.randn(2, 4, 2, 8, 32), torch.randn(2, 4, 2, 8, 32)
+        past_k[:, :, :, :4], past_v[:, :, :, :4] = present_k[:, :, :, 8:12], present_v[:, :, :, 8:12]
+        logits, new_k, new_v = model.forward_in_place(
+            x[:, 12:], prompt_k, prompt_v, torch.tensor(8), past_k, past_v, torch.tensor(4)
+        )
     assert torch.allclose(logits, reference[:, 12:], atol=1e-5)
     assert torch.allclose(new_k, present_k[:, :, :, 12:], atol=1e-5)
     assert torch.allclose(new_v, present_v[:, :, :, 12:], atol=1e-5)

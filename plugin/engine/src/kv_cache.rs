@@ -5,13 +5,16 @@
 //!
 //! - **Growing** (model v1): the graph concatenates the past with the new positions and returns
 //!   the whole cache (`present_key` / `present_value`), which is fed back as the next past. Every
-//!   step copies the whole past inside ONNX Runtime (≈ 1.4 µs per past position on one core).
-//! - **In place**: the cache is a buffer kept here, `[layers, batch, heads, capacity, head_dim]`,
-//!   of which the first `length` positions are valid. The graph reads it without copying (each
-//!   layer's part is lent to ONNX Runtime as an input of its own, not copied into it) and returns
-//!   only the new positions' keys and values, which are written after the valid ones. The capacity grows by doubling, so
-//!   a step reads at most twice the valid past and the cache is moved a handful of times per
-//!   phrase, not once per token.
+//!   step copies the whole past inside ONNX Runtime (≈ 1.4 µs per past position on one core), and
+//!   variations carry a copy of the prompt's cache each.
+//! - **In place**: the cache is kept here, in [`Buffer`]s of which the first positions are valid.
+//!   The graph reads them without copying (each layer's part is lent to ONNX Runtime as an input
+//!   of its own) and returns only the new positions' keys and values, which are written after the
+//!   valid ones. The prompt's cache is kept once per distinct prompt (one, or two with style
+//!   guidance) and every variation of it reads it in the same matrix product; each variation's
+//!   own positions after the prompt are its own rows. Reading the cache is most of a step of
+//!   many variations, so buffers grow in steps of [`GROWTH`] positions (a buffer is never more
+//!   than one step longer than its valid part) and their storage is pooled ([`Pool`]).
 
 use ort::value::DynValue;
 
@@ -20,13 +23,14 @@ use ort::value::DynValue;
 pub enum CacheKind {
     /// `past_key` / `past_value` in, `present_key` / `present_value` (past + new) out.
     Growing,
-    /// `past_key_<l>` / `past_value_<l>` (buffers) and `past_length` in, `new_key` / `new_value`
-    /// out.
+    /// Per layer `prompt_key_<l>` / `prompt_value_<l>` and `past_key_<l>` / `past_value_<l>`
+    /// (buffers), `prompt_length` and `past_length` in; `new_key` / `new_value` out.
     InPlace,
 }
 
-/// The smallest capacity an in-place buffer is given (positions): a prompt is longer than this.
-const MIN_CAPACITY: usize = 64;
+/// Positions an in-place buffer grows by (and rounds its capacity up to). Growing by doubling
+/// instead read about a third more of the buffer per step than was valid.
+pub const GROWTH: usize = 64;
 
 /// The cache of `batch` sequences of `length` positions.
 pub(crate) struct Cache {
@@ -41,21 +45,80 @@ pub(crate) enum Store {
     /// The graph's own outputs, `[layers, batch, heads, length, head_dim]` each.
     Growing { key: DynValue, value: DynValue },
     /// Buffers kept here.
-    InPlace(Buffer),
+    InPlace(Shared),
+}
+
+/// An in-place cache: the prompt's positions, shared by the rows that continue it, and each
+/// row's own positions after it.
+pub(crate) struct Shared {
+    /// The prompt's keys and values, one row per distinct prompt.
+    pub(crate) prompt: Buffer,
+    /// Valid positions in `prompt`.
+    pub(crate) prompt_length: usize,
+    /// Each row's own positions after its prompt: `prompt.batch × repeat` rows, the rows of one
+    /// prompt next to each other. Until [`Shared::split`], every row has its own prompt
+    /// (repeat 1), new positions are written to `prompt` and this holds one masked position.
+    pub(crate) own: Buffer,
+    /// Valid positions in `own`.
+    pub(crate) own_length: usize,
+    /// Whether the rows have been split from their prompts (new positions go to `own`).
+    split: bool,
+}
+
+impl Shared {
+    /// An empty cache for `rows` rows, with room for a prompt of `first` positions.
+    pub(crate) fn new(pool: &mut Pool, shape: [usize; 4], rows: usize, first: usize) -> Shared {
+        Shared {
+            prompt: Buffer::new(pool, shape, rows, first.max(1)),
+            prompt_length: 0,
+            own: Buffer::new(pool, shape, rows, 1),
+            own_length: 0,
+            split: false,
+        }
+    }
+
+    /// From now on each prompt row is continued by `repeat` rows with positions of their own
+    /// (the prompt's cache is not copied).
+    pub(crate) fn split(&mut self, pool: &mut Pool, repeat: usize) {
+        let rows = self.prompt.batch * repeat;
+        let shape = self.own.shape;
+        let old = std::mem::replace(&mut self.own, Buffer::new(pool, shape, rows, GROWTH));
+        pool.recycle_buffer(old);
+        self.own_length = 0;
+        self.split = true;
+    }
+
+    /// The graph's cache inputs in order — every layer's prompt keys, prompt values, own keys,
+    /// own values — as (shape, data) of one layer each.
+    pub(crate) fn inputs(&self) -> impl Iterator<Item = ([usize; 4], &[f32])> {
+        self.prompt.layers().chain(self.own.layers())
+    }
+
+    /// Writes the keys and values of `new` positions (`[layers, batch, heads, new, head_dim]`
+    /// each, as the graph returns them) after the valid ones, growing the buffer if needed.
+    pub(crate) fn append(&mut self, pool: &mut Pool, new: usize, key: &[f32], value: &[f32]) {
+        let (buffer, length) = if self.split {
+            (&mut self.own, &mut self.own_length)
+        } else {
+            (&mut self.prompt, &mut self.prompt_length)
+        };
+        buffer.reserve(pool, *length, *length + new);
+        buffer.write(*length, new, key, value);
+        *length += new;
+    }
 }
 
 /// An in-place cache buffer pair.
 pub(crate) struct Buffer {
-    /// Keys, `[layers, batch, heads, capacity, head_dim]`, row-major; positions at or after the
-    /// cache's length hold stale values the graph masks out.
+    /// Keys, `[layers, batch, heads, capacity, head_dim]`, row-major; positions after the valid
+    /// ones hold stale values the graph masks out.
     pub(crate) key: Vec<f32>,
     /// Values, laid out as `key`.
     pub(crate) value: Vec<f32>,
-    /// The shape's fixed parts: layers, batch rows, heads and head width.
-    pub(crate) layers: usize,
+    /// The shape's fixed parts: `[layers, _, heads, head_dim]` (the rows are `batch`).
+    shape: [usize; 4],
+    /// Rows.
     pub(crate) batch: usize,
-    pub(crate) heads: usize,
-    pub(crate) head_dim: usize,
     /// Positions each (layer, row, head) holds room for.
     pub(crate) capacity: usize,
 }
@@ -71,8 +134,8 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    /// Vectors kept: one buffer's keys and values, and another's while it is tiled or grown.
-    const KEEP: usize = 4;
+    /// Vectors kept: two buffers' keys and values, and a third's while one grows.
+    const KEEP: usize = 6;
 
     /// A vector of `size` floats, from the largest spare one if there is one.
     fn take(&mut self, size: usize) -> Vec<f32> {
@@ -93,82 +156,73 @@ impl Pool {
         }
     }
 
+    /// Keeps the storage of a buffer that is done with.
+    fn recycle_buffer(&mut self, buffer: Buffer) {
+        self.give(buffer.key);
+        self.give(buffer.value);
+    }
+
     /// Keeps the storage of a cache that is done with.
     pub(crate) fn recycle(&mut self, cache: Cache) {
-        if let Store::InPlace(buffer) = cache.store {
-            self.give(buffer.key);
-            self.give(buffer.value);
+        if let Store::InPlace(shared) = cache.store {
+            self.recycle_buffer(shared.prompt);
+            self.recycle_buffer(shared.own);
         }
     }
 }
 
 impl Buffer {
-    /// A buffer with room for `capacity` positions (at least [`MIN_CAPACITY`]), none valid.
-    pub(crate) fn new(
-        pool: &mut Pool,
-        layers: usize,
-        batch: usize,
-        heads: usize,
-        head_dim: usize,
-        capacity: usize,
-    ) -> Buffer {
-        let capacity = capacity.max(MIN_CAPACITY);
-        let size = layers * batch * heads * capacity * head_dim;
+    /// A buffer of `batch` rows with room for `capacity` positions (rounded up to [`GROWTH`]
+    /// from 2 on; 1 stays 1, a placeholder), none valid. `shape`: `[layers, _, heads, head_dim]`.
+    pub(crate) fn new(pool: &mut Pool, shape: [usize; 4], batch: usize, capacity: usize) -> Buffer {
+        let capacity = if capacity <= 1 {
+            1
+        } else {
+            capacity.next_multiple_of(GROWTH)
+        };
+        let size = shape[0] * batch * shape[2] * capacity * shape[3];
         Buffer {
             key: pool.take(size),
             value: pool.take(size),
-            layers,
+            shape,
             batch,
-            heads,
-            head_dim,
             capacity,
         }
     }
 
-    /// The shape of one layer's keys (or values), lent to the graph as `past_key_<l>`
-    /// (`past_value_<l>`).
-    pub(crate) fn layer_shape(&self) -> [usize; 4] {
-        [self.batch, self.heads, self.capacity, self.head_dim]
+    /// Every layer's keys, then every layer's values, with the shape the graph takes them in
+    /// (layer `l` is the `l`-th chunk of `key` and of `value`).
+    fn layers(&self) -> impl Iterator<Item = ([usize; 4], &[f32])> {
+        let shape = [self.batch, self.shape[2], self.capacity, self.shape[3]];
+        let layer = shape.iter().product();
+        let keys = self.key.chunks_exact(layer);
+        keys.chain(self.value.chunks_exact(layer))
+            .map(move |data| (shape, data))
     }
 
-    /// The length of one layer's keys (or values) in the buffer: layer `l` is the `l`-th chunk.
-    pub(crate) fn layer_len(&self) -> usize {
-        self.batch * self.heads * self.capacity * self.head_dim
-    }
-
-    /// Makes room for `needed` positions, keeping the first `length`: the capacity doubles
-    /// (from the next power of two) so that growing costs O(log n) moves per phrase.
-    pub(crate) fn reserve(&mut self, pool: &mut Pool, length: usize, needed: usize) {
+    /// Makes room for `needed` positions, keeping the first `length`.
+    fn reserve(&mut self, pool: &mut Pool, length: usize, needed: usize) {
         if needed <= self.capacity {
             return;
         }
-        let capacity = needed.next_power_of_two().max(MIN_CAPACITY);
-        let mut grown = Buffer::new(
-            pool,
-            self.layers,
-            self.batch,
-            self.heads,
-            self.head_dim,
-            capacity,
-        );
-        let keep = length * self.head_dim;
-        let (old, new) = (self.capacity * self.head_dim, capacity * self.head_dim);
+        let mut grown = Buffer::new(pool, self.shape, self.batch, needed.max(2));
+        let head_dim = self.shape[3];
+        let keep = length * head_dim;
+        let (old, new) = (self.capacity * head_dim, grown.capacity * head_dim);
         for (from, to) in [(&self.key, &mut grown.key), (&self.value, &mut grown.value)] {
             for (old_row, new_row) in from.chunks_exact(old).zip(to.chunks_exact_mut(new)) {
                 new_row[..keep].copy_from_slice(&old_row[..keep]);
             }
         }
-        let old = std::mem::replace(self, grown);
-        pool.give(old.key);
-        pool.give(old.value);
+        pool.recycle_buffer(std::mem::replace(self, grown));
     }
 
-    /// Writes the keys and values of `new` positions (`[layers, batch, heads, new, head_dim]`
-    /// each, as the graph returns them) at positions `length..length + new`, which
-    /// [`Buffer::reserve`] made room for.
-    pub(crate) fn write(&mut self, length: usize, new: usize, key: &[f32], value: &[f32]) {
-        let (row, width) = (self.capacity * self.head_dim, new * self.head_dim);
-        let at = length * self.head_dim;
+    /// Writes `new` positions (`[layers, batch, heads, new, head_dim]` each) at positions
+    /// `length..length + new`, which [`Buffer::reserve`] made room for.
+    fn write(&mut self, length: usize, new: usize, key: &[f32], value: &[f32]) {
+        let head_dim = self.shape[3];
+        let (row, width) = (self.capacity * head_dim, new * head_dim);
+        let at = length * head_dim;
         for (to, from) in [(&mut self.key, key), (&mut self.value, value)] {
             for (to_row, from_row) in to.chunks_exact_mut(row).zip(from.chunks_exact(width)) {
                 to_row[at..at + width].copy_from_slice(from_row);
@@ -176,40 +230,12 @@ impl Buffer {
         }
     }
 
-    /// The buffer with each batch row repeated `repeat` times (row 0 `repeat` times, then row
-    /// 1 …), its first `length` positions copied.
-    pub(crate) fn tiled(&self, pool: &mut Pool, length: usize, repeat: usize) -> Buffer {
-        let mut tiled = Buffer::new(
-            pool,
-            self.layers,
-            self.batch * repeat,
-            self.heads,
-            self.head_dim,
-            self.capacity,
-        );
-        let per_row = self.heads * self.capacity * self.head_dim;
-        let keep = length * self.head_dim;
-        let head = self.capacity * self.head_dim;
-        for (from, to) in [(&self.key, &mut tiled.key), (&self.value, &mut tiled.value)] {
-            let targets = to.chunks_exact_mut(per_row);
-            let sources = from
-                .chunks_exact(per_row)
-                .flat_map(|r| std::iter::repeat_n(r, repeat));
-            for (target, source) in targets.zip(sources) {
-                for (t, s) in target.chunks_exact_mut(head).zip(source.chunks_exact(head)) {
-                    t[..keep].copy_from_slice(&s[..keep]);
-                }
-            }
-        }
-        tiled
-    }
-
     /// Keys of (layer, row, head), the first `length` positions (tests).
     #[cfg(test)]
     fn keys(&self, layer: usize, row: usize, head: usize, length: usize) -> &[f32] {
-        let start =
-            ((layer * self.batch + row) * self.heads + head) * self.capacity * self.head_dim;
-        &self.key[start..start + length * self.head_dim]
+        let (heads, head_dim) = (self.shape[2], self.shape[3]);
+        let start = ((layer * self.batch + row) * heads + head) * self.capacity * head_dim;
+        &self.key[start..start + length * head_dim]
     }
 }
 
@@ -217,19 +243,15 @@ impl Buffer {
 mod tests {
     use super::*;
 
-    /// What the graph would return for `new` positions from `first` on: every value names its
-    /// layer, row, head, position and component.
-    fn block(b: &Buffer, first: usize, new: usize) -> Vec<f32> {
+    /// What the graph would return for `new` positions from `first` on, for `rows` rows: every
+    /// value names its layer, row, head, position and component.
+    fn block(shape: [usize; 4], rows: usize, first: usize, new: usize) -> Vec<f32> {
         let mut out = Vec::new();
-        for l in 0..b.layers {
-            for r in 0..b.batch {
-                for h in 0..b.heads {
+        for l in 0..shape[0] {
+            for r in 0..rows {
+                for h in 0..shape[2] {
                     for p in first..first + new {
-                        for d in 0..b.head_dim {
-                            out.push(
-                                (l * 10_000 + r * 1_000 + h * 100 + p) as f32 + d as f32 / 10.0,
-                            );
-                        }
+                        out.extend(expected(l, r, h, p..p + 1, shape[3]));
                     }
                 }
             }
@@ -237,8 +259,14 @@ mod tests {
         out
     }
 
-    fn expected(l: usize, r: usize, h: usize, length: usize, head_dim: usize) -> Vec<f32> {
-        (0..length)
+    fn expected(
+        l: usize,
+        r: usize,
+        h: usize,
+        positions: std::ops::Range<usize>,
+        head_dim: usize,
+    ) -> Vec<f32> {
+        positions
             .flat_map(|p| {
                 (0..head_dim)
                     .map(move |d| (l * 10_000 + r * 1_000 + h * 100 + p) as f32 + d as f32 / 10.0)
@@ -246,56 +274,63 @@ mod tests {
             .collect()
     }
 
+    const SHAPE: [usize; 4] = [2, 0, 3, 4];
+
     #[test]
-    fn writes_grow_and_keep_every_position_in_place() {
+    fn a_prompt_and_its_variations_keep_every_position() {
         // Storage a previous phrase left behind, full of stale values.
         let mut pool = Pool::default();
         pool.give(vec![f32::MAX; 10_000]);
         pool.give(vec![-1.0; 100_000]);
-        let mut b = Buffer::new(&mut pool, 2, 2, 3, 4, 0);
-        assert_eq!(b.capacity, MIN_CAPACITY);
-        // A 50-position prompt, then single steps well past two doublings.
-        let mut length = 0;
-        for new in std::iter::once(50).chain(std::iter::repeat_n(1, 100)) {
-            b.reserve(&mut pool, length, length + new);
-            let block = block(&b, length, new);
-            b.write(length, new, &block, &block);
-            length += new;
+        // Two prompts (with and without style) of 50 positions, then 3 variations each.
+        let mut cache = Shared::new(&mut pool, SHAPE, 2, 50);
+        let prompt = block(SHAPE, 2, 0, 50);
+        cache.append(&mut pool, 50, &prompt, &prompt);
+        cache.split(&mut pool, 3);
+        for step in 0..100 {
+            let own = block(SHAPE, 6, step, 1);
+            cache.append(&mut pool, 1, &own, &own);
         }
-        assert_eq!(length, 150);
-        assert_eq!(b.capacity, 256);
+        assert_eq!((cache.prompt_length, cache.own_length), (50, 100));
+        assert_eq!((cache.prompt.capacity, cache.own.capacity), (64, 128));
         for l in 0..2 {
-            for r in 0..2 {
-                for h in 0..3 {
-                    assert_eq!(b.keys(l, r, h, length), expected(l, r, h, length, 4));
+            for h in 0..3 {
+                for r in 0..2 {
+                    assert_eq!(cache.prompt.keys(l, r, h, 50), expected(l, r, h, 0..50, 4));
+                }
+                for r in 0..6 {
+                    assert_eq!(cache.own.keys(l, r, h, 100), expected(l, r, h, 0..100, 4));
                 }
             }
         }
-        assert_eq!(b.key, b.value);
-        // The grown-out storage went back to the pool, and comes back for the next buffer.
+        assert_eq!(cache.own.key, cache.own.value);
+        // The inputs: per layer prompt keys, prompt values, own keys, own values.
+        let inputs: Vec<_> = cache.inputs().collect();
+        assert_eq!(inputs.len(), 8);
+        assert_eq!(inputs[0].0, [2, 3, 64, 4]);
+        assert_eq!(inputs[7].0, [6, 3, 128, 4]);
+        assert_eq!(&inputs[1].1[..4], &expected(1, 0, 0, 0..1, 4)[..]);
+        // Grown-out storage went back to the pool and comes back for the next cache.
         pool.recycle(Cache {
-            store: Store::InPlace(b),
-            length,
+            store: Store::InPlace(cache),
+            length: 150,
         });
         assert!(pool.spare.len() <= Pool::KEEP);
-        let again = Buffer::new(&mut pool, 2, 2, 3, 4, 256);
-        assert!(again.key.capacity() >= 2 * 2 * 3 * 256 * 4);
+        let again = Buffer::new(&mut pool, SHAPE, 6, 128);
+        assert!(again.key.capacity() >= 2 * 6 * 3 * 128 * 4);
     }
 
     #[test]
-    fn tiling_repeats_each_row_in_order() {
+    fn unsplit_rows_grow_their_prompt() {
         let mut pool = Pool::default();
-        let mut b = Buffer::new(&mut pool, 2, 2, 2, 3, 0);
-        let block = block(&b, 0, 10);
-        b.write(0, 10, &block, &block);
-        let t = b.tiled(&mut pool, 10, 3);
-        assert_eq!(t.batch, 6);
-        for l in 0..2 {
-            for row in 0..6 {
-                for h in 0..2 {
-                    assert_eq!(t.keys(l, row, h, 10), expected(l, row / 3, h, 10, 3));
-                }
-            }
+        let mut cache = Shared::new(&mut pool, SHAPE, 1, 10);
+        assert_eq!((cache.prompt.capacity, cache.own.capacity), (64, 1));
+        for step in 0..70 {
+            let new = block(SHAPE, 1, step, 1);
+            cache.append(&mut pool, 1, &new, &new);
         }
+        assert_eq!((cache.prompt_length, cache.own_length), (70, 0));
+        assert_eq!(cache.prompt.capacity, 128);
+        assert_eq!(cache.prompt.keys(1, 0, 2, 70), expected(1, 0, 2, 0..70, 4));
     }
 }

@@ -21,7 +21,7 @@ use ort::value::{DynValue, Tensor, TensorRef};
 use crate::feel::Feel;
 use crate::generator::{GenerateError, GenerationRequest, Generator, Melody, Style};
 use crate::key::detect_key;
-use crate::kv_cache::{Buffer, Cache, CacheKind, Pool, Store};
+use crate::kv_cache::{Cache, CacheKind, Pool, Shared, Store};
 use crate::learned::Learned;
 use crate::motifs::MotifModel;
 use crate::notation;
@@ -119,8 +119,9 @@ pub struct NeuralGenerator {
     /// How the graph takes its KV cache (from its inputs: v1 grows it by copying, later exports
     /// read a buffer kept here).
     cache_kind: CacheKind,
-    /// The names of an in-place graph's per-layer cache inputs: `past_key_<l>` for every layer,
-    /// then `past_value_<l>` (the order of [`Buffer`]'s layers, keys then values).
+    /// The names of an in-place graph's per-layer cache inputs, in the order
+    /// [`Shared::inputs`] gives them: `prompt_key_<l>` for every layer, `prompt_value_<l>`,
+    /// `past_key_<l>`, `past_value_<l>`.
     layer_inputs: Vec<String>,
     /// Storage of in-place caches between calls and phrases (see [`Pool`]).
     pool: Pool,
@@ -179,13 +180,13 @@ impl NeuralGenerator {
             .map_err(|e| failed(&e))?
             .commit_from_memory(model)
             .map_err(|e| failed(&e))?;
-        let in_place = session.inputs().iter().any(|i| i.name() == "past_length");
+        let in_place = session.inputs().iter().any(|i| i.name() == "prompt_length");
         let cache_kind = if in_place {
             CacheKind::InPlace
         } else {
             CacheKind::Growing
         };
-        let layer_inputs = ["past_key", "past_value"]
+        let layer_inputs = ["prompt_key", "prompt_value", "past_key", "past_value"]
             .iter()
             .flat_map(|kind| (0..architecture.layers).map(move |l| format!("{kind}_{l}")))
             .collect();
@@ -302,24 +303,21 @@ impl NeuralGenerator {
                     },
                 ))
             }
-            Store::InPlace(mut buffer) => {
-                let length = Tensor::from_array(([0usize; 0], vec![past as i64]))
-                    .map_err(|e| e.to_string())?;
+            Store::InPlace(mut shared) => {
+                let lengths = [shared.prompt_length, shared.own_length].map(|n| {
+                    Tensor::from_array(([0usize; 0], vec![n as i64])).map_err(|e| e.to_string())
+                });
+                let [prompt_length, past_length] = lengths;
                 let (logits, key, value) = {
                     // Each layer's buffers are lent to the graph as they lie, one input each.
-                    let shape = buffer.layer_shape();
-                    let layer = buffer.layer_len();
                     let mut inputs = ort::inputs![
                         "tokens" => tokens,
-                        "past_length" => length,
+                        "prompt_length" => prompt_length?,
+                        "past_length" => past_length?,
                     ];
-                    let pasts = buffer
-                        .key
-                        .chunks_exact(layer)
-                        .chain(buffer.value.chunks_exact(layer));
-                    for (name, past) in self.layer_inputs.iter().zip(pasts) {
+                    for (name, (shape, data)) in self.layer_inputs.iter().zip(shared.inputs()) {
                         let view =
-                            TensorRef::from_array_view((shape, past)).map_err(|e| e.to_string())?;
+                            TensorRef::from_array_view((shape, data)).map_err(|e| e.to_string())?;
                         inputs.push((name.as_str().into(), view.into()));
                     }
                     let outputs = self.session.run(inputs).map_err(|e| e.to_string())?;
@@ -335,12 +333,11 @@ impl NeuralGenerator {
                         extract("new_value")?,
                     )
                 };
-                buffer.reserve(&mut self.pool, past, past + per_row);
-                buffer.write(past, per_row, &key, &value);
+                shared.append(&mut self.pool, per_row, &key, &value);
                 Ok((
                     logits,
                     Cache {
-                        store: Store::InPlace(buffer),
+                        store: Store::InPlace(shared),
                         length: past + per_row,
                     },
                 ))
@@ -364,12 +361,10 @@ impl NeuralGenerator {
                     value: value.into_dyn(),
                 }
             }
-            CacheKind::InPlace => Store::InPlace(Buffer::new(
+            CacheKind::InPlace => Store::InPlace(Shared::new(
                 &mut self.pool,
-                a.layers,
+                [a.layers, 0, a.heads, a.head_dim],
                 batch,
-                a.heads,
-                a.head_dim,
                 first,
             )),
         };
@@ -398,14 +393,18 @@ impl NeuralGenerator {
                 .map_err(|e| e.to_string())?
                 .into_dyn())
         };
-        let store = match &cache.store {
+        let store = match cache.store {
             Store::Growing { key, value } => Store::Growing {
-                key: tile(key)?,
-                value: tile(value)?,
+                key: tile(&key)?,
+                value: tile(&value)?,
             },
-            Store::InPlace(buffer) => Store::InPlace(buffer.tiled(&mut self.pool, length, repeat)),
+            Store::InPlace(mut shared) => {
+                // The variations read the prompt's cache where it is; only their own positions
+                // after it are theirs.
+                shared.split(&mut self.pool, repeat);
+                Store::InPlace(shared)
+            }
         };
-        self.pool.recycle(cache);
         Ok(Cache { store, length })
     }
 
@@ -1562,8 +1561,9 @@ mod tests {
             .map(|(x, y)| (x - y).abs())
             .fold(0.0, f32::max);
         assert!(worst < 1e-4, "logits differ by {worst}");
-        // The same variations, with style guidance (two rows each): a 4-bar phrase, and a
-        // 16-bar one after a 20-bar prompt (the buffer grows from 256 to 512 positions).
+        // The same variations, with style guidance (two rows each): 4 bars (the variations
+        // share the prompt's cache), one variation (its positions follow the prompt's), and 16
+        // bars after a 20-bar prompt (the buffers grow several times).
         // 20 bars of 4/2 in eighth notes: a long prompt, and long bars to fill.
         let long_history = [Melody {
             notes: Melody::evenly_spaced(&[60, 62, 64, 65, 67, 65, 64, 62].repeat(20), 6, 90).notes,
@@ -1572,7 +1572,7 @@ mod tests {
                 denominator: 2,
             },
         }];
-        for (bars, seeds) in [(4, vec![1, 2, 3, 4]), (16, vec![5, 6])] {
+        for (bars, seeds) in [(4, vec![1, 2, 3, 4]), (4, vec![9]), (16, vec![5, 6])] {
             let history = if bars == 4 { &history } else { &long_history };
             let request = GenerationRequest {
                 length_bars: bars,
