@@ -72,3 +72,16 @@ def test_in_place_forward_equals_the_growing_cache():
     assert torch.allclose(logits, reference[:, 12:], atol=1e-5)
     assert torch.allclose(new_k, present_k[:, :, :, 12:], atol=1e-5)
     assert torch.allclose(new_v, present_v[:, :, :, 12:], atol=1e-5)
+
+
+def test_the_offline_optimized_graph_keeps_parity_and_sheds_nodes(tmp_path):
+    torch.manual_seed(2)
+    model = MelodyModel(Config(vocab_size=len(T.VOCAB), layers=2, d_model=64, heads=2, d_ff=128))
+    model.eval()
+    path = tmp_path / "tiny.onnx"
+    export.export(model, path, "in-place")
+    optimization = export.optimize_offline(path)
+    assert optimization["nodes_after"] < optimization["nodes_before"]
+    result = export.parity(model, path)
+    assert result["full_max_abs_diff"] <= 1e-4
+    assert result["incremental_max_abs_diff"] <= 1e-4
