@@ -7,14 +7,14 @@
 //!   the whole cache (`present_key` / `present_value`), which is fed back as the next past. Every
 //!   step copies the whole past inside ONNX Runtime (≈ 1.4 µs per past position on one core), and
 //!   variations carry a copy of the prompt's cache each.
-//! - **In place**: the cache is kept here, in [`Buffer`]s of which the first positions are valid.
+//! - **In place**: the cache is kept here, in buffers of which the first positions are valid.
 //!   The graph reads them without copying (each layer's part is lent to ONNX Runtime as an input
 //!   of its own) and returns only the new positions' keys and values, which are written after the
 //!   valid ones. The prompt's cache is kept once per distinct prompt (one, or two with style
 //!   guidance) and every variation of it reads it in the same matrix product; each variation's
 //!   own positions after the prompt are its own rows. Reading the cache is most of a step of
 //!   many variations, so buffers grow in steps of [`GROWTH`] positions (a buffer is never more
-//!   than one step longer than its valid part) and their storage is pooled ([`Pool`]).
+//!   than one step longer than its valid part) and their storage is pooled (`Pool`).
 
 use ort::value::DynValue;
 
