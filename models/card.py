@@ -29,6 +29,21 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def cache_text(meta: dict) -> str:
+    """The export's KV-cache interface, in words (see export.py)."""
+    if meta.get("cache") == "in-place":
+        return (
+            "kept in place by the plugin: inputs `tokens`, `prompt_length`, `past_length` and per "
+            "layer `prompt_key_<l>` / `prompt_value_<l>` (the prompt's cache, once per distinct "
+            "prompt) and `past_key_<l>` / `past_value_<l>` (each variation's own positions); "
+            "outputs `logits`, `new_key`, `new_value`; the graph optimized offline by ONNX Runtime"
+        )
+    return (
+        "inputs `tokens`, `past_key`, `past_value`; outputs `logits`, `present_key`, "
+        "`present_value`, the past and the new positions concatenated"
+    )
+
+
 def continuation_section() -> str:
     """The `continuo eval` comparison (eval-continuation.json, written by `cargo xtask eval`)."""
     path = HERE / "eval-continuation.json"
@@ -169,9 +184,8 @@ Training windows start at random bars with the `STYLE TS` header and are transpo
 
 {arch['kind']}: {arch['layers']} layers, d_model {arch['d_model']}, {arch['heads']} heads,
 feed-forward {arch['d_ff']}, context {arch['context']} tokens, vocabulary {arch['vocab_size']};
-{meta['parameters']:,} parameters. Exported with an explicit KV cache (inputs `tokens`,
-`past_key`, `past_value`; outputs `logits`, `present_key`, `present_value`); sampling happens in
-Rust. Parity of the fp32 export with torch: max |Δlogit| {meta['parity']['full_max_abs_diff']:.1e}
+{meta['parameters']:,} parameters. Exported with an explicit KV cache ({cache_text(meta)});
+sampling happens in Rust. Parity of the fp32 export with torch: max |Δlogit| {meta['parity']['full_max_abs_diff']:.1e}
 for a full pass and {meta['parity']['incremental_max_abs_diff']:.1e} token by token (limit 1e-4);
 the int8 file below is judged by its likelihood instead.
 
