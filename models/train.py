@@ -14,6 +14,7 @@ import json
 import math
 import random
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -126,7 +127,12 @@ def main() -> None:
                         help="share of windows moved by octaves to another register")
     parser.add_argument("--any-style", type=float, default=0.15,
                         help="share of windows whose style token is replaced by STYLE_any")
+    parser.add_argument("--checkpoint", default=None,
+                        help="another checkpoint than cache/checkpoint.pt (a trial run beside the "
+                             "main one, e.g. another size); its log goes beside it")
     args = parser.parse_args()
+    checkpoint = Path(args.checkpoint) if args.checkpoint else CHECKPOINT
+    log_path = checkpoint.with_name(checkpoint.stem + "-log.jsonl") if args.checkpoint else LOG
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -153,8 +159,8 @@ def main() -> None:
     step = 0
     rng = random.Random(args.seed)
     elapsed_before = 0.0
-    if CHECKPOINT.exists():
-        state = torch.load(CHECKPOINT, weights_only=False)
+    if checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=False)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         step = state["step"]
@@ -175,9 +181,9 @@ def main() -> None:
                 "seconds": elapsed_before + time.time() - started,
                 "args": vars(args),
             },
-            CHECKPOINT.with_suffix(".tmp"),
+            checkpoint.with_suffix(".tmp"),
         )
-        CHECKPOINT.with_suffix(".tmp").replace(CHECKPOINT)
+        checkpoint.with_suffix(".tmp").replace(checkpoint)
 
     warmup = min(200, args.steps // 10)
 
@@ -211,7 +217,7 @@ def main() -> None:
             val_loss = evaluate(model, val, config.context, batches=8)
             record = {"step": step, "train_loss": float(loss.detach()), "val_loss": val_loss,
                       "seconds": round(elapsed_before + time.time() - started)}
-            with open(LOG, "a") as log:
+            with open(log_path, "a") as log:
                 log.write(json.dumps(record) + "\n")
             print(f"step {step} validation {val_loss:.4f} nats/token", flush=True)
         if time.time() - last_save > args.checkpoint_minutes * 60:
