@@ -3,18 +3,19 @@ the metadata file the plugin reads.
 
 Two cache interfaces (`--cache`); the plugin runs either, recognising it by the inputs:
 
-- `in-place` (the default since model v2): inputs `tokens` int64 [batch, new], `prompt_length`
-  and `past_length` (int64, 0-d), and per layer `prompt_key_<l>` / `prompt_value_<l>` float32
-  [rows, heads, capacity, head_dim] — the prompt's cache, one row per distinct prompt (batch =
-  rows × repeat: the rows that continue one prompt follow each other) — and `past_key_<l>` /
-  `past_value_<l>` [batch, heads, capacity, head_dim], each row's own positions after its prompt.
-  These are buffers the caller keeps (capacity at least 1: ONNX's Reshape reads a 0 as "keep
-  this axis"), of which the first `prompt_length` / `past_length` positions are valid; outputs `logits` float32 [batch, new, vocab] and `new_key` / `new_value`
+- `in-place` (the default; v1 ships re-exported with it by `reexport.py`): inputs `tokens` int64
+  [batch, new], `prompt_length` and `past_length` (int64, 0-d), and per layer `prompt_key_<l>` /
+  `prompt_value_<l>` float32 [rows, heads, capacity, head_dim] — the prompt's cache, one row per
+  distinct prompt (batch = rows × repeat: the rows that continue one prompt follow each other) —
+  and `past_key_<l>` / `past_value_<l>` [batch, heads, capacity, head_dim], each row's own
+  positions after its prompt. These are buffers the caller keeps (capacity at least 1: ONNX's
+  Reshape reads a 0 as "keep this axis"), of which the first `prompt_length` / `past_length`
+  positions are valid; outputs `logits` float32 [batch, new, vocab] and `new_key` / `new_value`
   [layers, batch, heads, new, head_dim], which the caller writes into its buffers. The graph
   never copies the past (one input per layer: taking a layer out of one [layers, ...] input
   would copy it), and the variations of one prompt read its cache once per step.
-- `growing` (model v1): inputs `tokens`, `past_key` / `past_value` [layers, batch, heads, past,
-  head_dim]; outputs `logits` and `present_key` / `present_value` [.., past + new, ..], the past
+- `growing` (the first exports): inputs `tokens`, `past_key` / `past_value` [layers, batch,
+  heads, past, head_dim]; outputs `logits` and `present_key` / `present_value` [.., past + new, ..], the past
   concatenated with the new positions (a copy of the whole cache every step).
 
 The prompt runs as one call with an empty past; then one token per call.
@@ -194,6 +195,23 @@ def parity_in_place(session, c: Config, tokens: np.ndarray, reference: np.ndarra
     return {"full_max_abs_diff": full_diff, "incremental_max_abs_diff": incremental_diff}
 
 
+def validation_melodies(count: int) -> list:
+    """The first `count` melodies of the validation split."""
+    return data.build(write_split_lists=False)["melodies"]["val"][:count]
+
+
+def onnx_nll(path: Path, c: Config, melodies: list) -> dict:
+    """NLL per note and per token of `melodies` under the ONNX file at `path`."""
+    import evaluate
+
+    forward = evaluate.onnx_forward(path, c.layers, c.heads, c.head_dim)
+    totals = [evaluate.melody_note_nll(forward, m) for m in melodies]
+    return {
+        "nll_per_note": sum(t[0] for t in totals) / sum(t[1] for t in totals),
+        "nll_per_token": sum(t[2] for t in totals) / sum(t[3] for t in totals),
+    }
+
+
 def compare_int8(model: MelodyModel, onnx_path: Path, melodies: int = 250) -> dict:
     """Dynamic int8 quantization of the fp32 export, judged by validation NLL per note and by
     speed; int8 ships only if it costs less than 0.5 % NLL."""
@@ -201,25 +219,16 @@ def compare_int8(model: MelodyModel, onnx_path: Path, melodies: int = 250) -> di
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    import evaluate
-
     int8_path = data.CACHE / "continuo-melody-int8.onnx"
     quantize_dynamic(str(onnx_path), str(int8_path), weight_type=QuantType.QInt8)
-    val = data.build(write_split_lists=False)["melodies"]["val"][:melodies]
-    c = model.config
+    val = validation_melodies(melodies)
     out = {"validation_melodies": len(val)}
     for name, path in (("fp32", onnx_path), ("int8", int8_path)):
-        forward = evaluate.onnx_forward(path, c.layers, c.heads, c.head_dim)
         started = time.time()
-        totals = [evaluate.melody_note_nll(forward, m) for m in val]
-        seconds = time.time() - started
-        notes = sum(t[1] for t in totals)
-        tokens = sum(t[3] for t in totals)
         out[name] = {
             "bytes": path.stat().st_size,
-            "nll_per_note": sum(t[0] for t in totals) / notes,
-            "nll_per_token": sum(t[2] for t in totals) / tokens,
-            "scoring_seconds": round(seconds, 1),
+            **onnx_nll(path, model.config, val),
+            "scoring_seconds": round(time.time() - started, 1),
         }
     loss = out["int8"]["nll_per_note"] / out["fp32"]["nll_per_note"] - 1
     out["int8_relative_nll_increase"] = loss

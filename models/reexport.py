@@ -13,6 +13,7 @@ file's, and the NLL per note of both. The result replaces the shipped model (or 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -23,7 +24,6 @@ import torch
 from onnx import numpy_helper
 
 import data
-import evaluate
 import export
 from model import Config, MelodyModel
 
@@ -42,19 +42,22 @@ def dequantized(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
             out[base] = (array.astype(np.float32) - zero) * raw[base + "_scale"].astype(np.float32)
         elif not name.endswith(("_scale", "_zero_point")):
             out[name] = array
-    return out
+    # An in-place export names the model's weights through its wrapper (`model.`).
+    return {name.removeprefix("model."): array for name, array in out.items()}
 
 
 def model_from_onnx(path: Path, metadata: dict) -> MelodyModel:
-    """The model whose int8 export is `path`. MatMul weights appear in graph order: per block
-    qkv, proj, ff.0, ff.2, then the output head (the tied embedding, transposed)."""
+    """The model whose int8 export is `path` (as quantized, or as shipped after the offline
+    optimization). MatMul weights appear in graph order: per block qkv, proj, ff.0, ff.2, then
+    the output head (the tied embedding, transposed)."""
     arch = metadata["architecture"]
     config = Config(**{k: arch[k] for k in ("vocab_size", "context", "layers", "d_model", "heads", "d_ff")})
     graph = onnx.load(str(path)).graph
     weights = dequantized(graph)
     matmuls = []
     for node in graph.node:
-        if node.op_type in ("MatMulInteger", "MatMul"):
+        # As quantized (MatMulInteger), or fused by the offline optimization.
+        if node.op_type in ("MatMulInteger", "MatMul", "DynamicQuantizeMatMul"):
             for name in node.input:
                 base = name[: -len("_quantized")] if name.endswith("_quantized") else name
                 if base in weights and base.startswith("onnx::MatMul"):
@@ -94,12 +97,11 @@ def main() -> None:
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
     optimization = export.optimize_offline(int8)
     c = model.config
-    val = data.build(write_split_lists=False)["melodies"]["val"][: args.melodies]
-    scores = {}
-    for name, path in (("before", export.ONNX_PATH), ("after", int8)):
-        forward = evaluate.onnx_forward(path, c.layers, c.heads, c.head_dim)
-        totals = [evaluate.melody_note_nll(forward, m) for m in val]
-        scores[name] = sum(t[0] for t in totals) / sum(t[1] for t in totals)
+    val = export.validation_melodies(args.melodies)
+    scores = {
+        name: export.onnx_nll(path, c, val)["nll_per_note"]
+        for name, path in (("before", export.ONNX_PATH), ("after", int8))
+    }
     check = {
         "validation_melodies": len(val),
         "nll_per_note_before": scores["before"],
@@ -113,12 +115,11 @@ def main() -> None:
     out = Path(args.out) / export.ONNX_PATH.name if args.out else export.ONNX_PATH
     out.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(int8, out)
-    import hashlib
-
+    original = metadata["sha256"]
     metadata.update(export.interface(c, args.cache))
     metadata["sha256"] = hashlib.sha256(out.read_bytes()).hexdigest()
     metadata["bytes"] = out.stat().st_size
-    metadata["reexported"] = {"from_sha256": json.loads(export.META_PATH.read_text())["sha256"], **check}
+    metadata["reexported"] = {"from_sha256": original, **check}
     out.with_suffix(".json").write_text(json.dumps(metadata, indent=1) + "\n")
     print(f"wrote {out} and its .json")
 

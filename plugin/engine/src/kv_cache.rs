@@ -3,7 +3,7 @@
 //! Two kinds, after the two graphs `models/export.py` writes; which one a model takes is read from
 //! its inputs when it loads:
 //!
-//! - **Growing** (model v1): the graph concatenates the past with the new positions and returns
+//! - **Growing** (the first exports, v1 until it was re-exported): the graph concatenates the past with the new positions and returns
 //!   the whole cache (`present_key` / `present_value`), which is fed back as the next past. Every
 //!   step copies the whole past inside ONNX Runtime (≈ 1.4 µs per past position on one core), and
 //!   variations carry a copy of the prompt's cache each.
@@ -48,17 +48,25 @@ pub(crate) enum Store {
     InPlace(Shared),
 }
 
+/// The fixed parts of a buffer's shape `[layers, rows, heads, capacity, head_dim]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Dims {
+    pub(crate) layers: usize,
+    pub(crate) heads: usize,
+    pub(crate) head_dim: usize,
+}
+
 /// An in-place cache: the prompt's positions, shared by the rows that continue it, and each
 /// row's own positions after it.
 pub(crate) struct Shared {
     /// The prompt's keys and values, one row per distinct prompt.
-    pub(crate) prompt: Buffer,
+    prompt: Buffer,
     /// Valid positions in `prompt`.
     pub(crate) prompt_length: usize,
     /// Each row's own positions after its prompt: `prompt.batch × repeat` rows, the rows of one
     /// prompt next to each other. Until [`Shared::split`], every row has its own prompt
     /// (repeat 1), new positions are written to `prompt` and this holds one masked position.
-    pub(crate) own: Buffer,
+    own: Buffer,
     /// Valid positions in `own`.
     pub(crate) own_length: usize,
     /// Whether the rows have been split from their prompts (new positions go to `own`).
@@ -67,11 +75,11 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// An empty cache for `rows` rows, with room for a prompt of `first` positions.
-    pub(crate) fn new(pool: &mut Pool, shape: [usize; 4], rows: usize, first: usize) -> Shared {
+    pub(crate) fn new(pool: &mut Pool, dims: Dims, rows: usize, first: usize) -> Shared {
         Shared {
-            prompt: Buffer::new(pool, shape, rows, first.max(1)),
+            prompt: Buffer::new(pool, dims, rows, first.max(1)),
             prompt_length: 0,
-            own: Buffer::new(pool, shape, rows, 1),
+            own: Buffer::new(pool, dims, rows, 1),
             own_length: 0,
             split: false,
         }
@@ -81,8 +89,8 @@ impl Shared {
     /// (the prompt's cache is not copied).
     pub(crate) fn split(&mut self, pool: &mut Pool, repeat: usize) {
         let rows = self.prompt.batch * repeat;
-        let shape = self.own.shape;
-        let old = std::mem::replace(&mut self.own, Buffer::new(pool, shape, rows, GROWTH));
+        let own = Buffer::new(pool, self.own.dims, rows, GROWTH);
+        let old = std::mem::replace(&mut self.own, own);
         pool.recycle_buffer(old);
         self.own_length = 0;
         self.split = true;
@@ -112,15 +120,15 @@ impl Shared {
 pub(crate) struct Buffer {
     /// Keys, `[layers, batch, heads, capacity, head_dim]`, row-major; positions after the valid
     /// ones hold stale values the graph masks out.
-    pub(crate) key: Vec<f32>,
+    key: Vec<f32>,
     /// Values, laid out as `key`.
-    pub(crate) value: Vec<f32>,
-    /// The shape's fixed parts: `[layers, _, heads, head_dim]` (the rows are `batch`).
-    shape: [usize; 4],
+    value: Vec<f32>,
+    /// The shape's fixed parts.
+    dims: Dims,
     /// Rows.
-    pub(crate) batch: usize,
+    batch: usize,
     /// Positions each (layer, row, head) holds room for.
-    pub(crate) capacity: usize,
+    capacity: usize,
 }
 
 /// The storage of in-place buffers no longer in use, for the next ones. A fresh buffer of a few
@@ -137,10 +145,15 @@ impl Pool {
     /// Vectors kept: two buffers' keys and values, and a third's while one grows.
     const KEEP: usize = 6;
 
-    /// A vector of `size` floats, from the largest spare one if there is one.
+    /// A vector of `size` floats: the smallest spare one that holds it, else the largest (which
+    /// grows).
     fn take(&mut self, size: usize) -> Vec<f32> {
-        let largest = (0..self.spare.len()).max_by_key(|&i| self.spare[i].capacity());
-        let mut vector = largest.map_or_else(Vec::new, |i| self.spare.swap_remove(i));
+        let room = |i: &usize| self.spare[*i].capacity();
+        let fits = (0..self.spare.len())
+            .filter(|i| room(i) >= size)
+            .min_by_key(room);
+        let chosen = fits.or_else(|| (0..self.spare.len()).max_by_key(room));
+        let mut vector = chosen.map_or_else(Vec::new, |i| self.spare.swap_remove(i));
         if vector.len() >= size {
             vector.truncate(size);
         } else {
@@ -173,18 +186,18 @@ impl Pool {
 
 impl Buffer {
     /// A buffer of `batch` rows with room for `capacity` positions (rounded up to [`GROWTH`]
-    /// from 2 on; 1 stays 1, a placeholder), none valid. `shape`: `[layers, _, heads, head_dim]`.
-    pub(crate) fn new(pool: &mut Pool, shape: [usize; 4], batch: usize, capacity: usize) -> Buffer {
+    /// from 2 on; 1 stays 1, a placeholder), none valid.
+    fn new(pool: &mut Pool, dims: Dims, batch: usize, capacity: usize) -> Buffer {
         let capacity = if capacity <= 1 {
             1
         } else {
             capacity.next_multiple_of(GROWTH)
         };
-        let size = shape[0] * batch * shape[2] * capacity * shape[3];
+        let size = dims.layers * batch * dims.heads * capacity * dims.head_dim;
         Buffer {
             key: pool.take(size),
             value: pool.take(size),
-            shape,
+            dims,
             batch,
             capacity,
         }
@@ -193,7 +206,12 @@ impl Buffer {
     /// Every layer's keys, then every layer's values, with the shape the graph takes them in
     /// (layer `l` is the `l`-th chunk of `key` and of `value`).
     fn layers(&self) -> impl Iterator<Item = ([usize; 4], &[f32])> {
-        let shape = [self.batch, self.shape[2], self.capacity, self.shape[3]];
+        let shape = [
+            self.batch,
+            self.dims.heads,
+            self.capacity,
+            self.dims.head_dim,
+        ];
         let layer = shape.iter().product();
         let keys = self.key.chunks_exact(layer);
         keys.chain(self.value.chunks_exact(layer))
@@ -205,8 +223,8 @@ impl Buffer {
         if needed <= self.capacity {
             return;
         }
-        let mut grown = Buffer::new(pool, self.shape, self.batch, needed.max(2));
-        let head_dim = self.shape[3];
+        let mut grown = Buffer::new(pool, self.dims, self.batch, needed.max(2));
+        let head_dim = self.dims.head_dim;
         let keep = length * head_dim;
         let (old, new) = (self.capacity * head_dim, grown.capacity * head_dim);
         for (from, to) in [(&self.key, &mut grown.key), (&self.value, &mut grown.value)] {
@@ -220,7 +238,7 @@ impl Buffer {
     /// Writes `new` positions (`[layers, batch, heads, new, head_dim]` each) at positions
     /// `length..length + new`, which [`Buffer::reserve`] made room for.
     fn write(&mut self, length: usize, new: usize, key: &[f32], value: &[f32]) {
-        let head_dim = self.shape[3];
+        let head_dim = self.dims.head_dim;
         let (row, width) = (self.capacity * head_dim, new * head_dim);
         let at = length * head_dim;
         for (to, from) in [(&mut self.key, key), (&mut self.value, value)] {
@@ -233,7 +251,7 @@ impl Buffer {
     /// Keys of (layer, row, head), the first `length` positions (tests).
     #[cfg(test)]
     fn keys(&self, layer: usize, row: usize, head: usize, length: usize) -> &[f32] {
-        let (heads, head_dim) = (self.shape[2], self.shape[3]);
+        let (heads, head_dim) = (self.dims.heads, self.dims.head_dim);
         let start = ((layer * self.batch + row) * heads + head) * self.capacity * head_dim;
         &self.key[start..start + length * head_dim]
     }
@@ -245,13 +263,13 @@ mod tests {
 
     /// What the graph would return for `new` positions from `first` on, for `rows` rows: every
     /// value names its layer, row, head, position and component.
-    fn block(shape: [usize; 4], rows: usize, first: usize, new: usize) -> Vec<f32> {
+    fn block(dims: Dims, rows: usize, first: usize, new: usize) -> Vec<f32> {
         let mut out = Vec::new();
-        for l in 0..shape[0] {
+        for l in 0..dims.layers {
             for r in 0..rows {
-                for h in 0..shape[2] {
+                for h in 0..dims.heads {
                     for p in first..first + new {
-                        out.extend(expected(l, r, h, p..p + 1, shape[3]));
+                        out.extend(expected(l, r, h, p..p + 1, dims.head_dim));
                     }
                 }
             }
@@ -274,7 +292,11 @@ mod tests {
             .collect()
     }
 
-    const SHAPE: [usize; 4] = [2, 0, 3, 4];
+    const SHAPE: Dims = Dims {
+        layers: 2,
+        heads: 3,
+        head_dim: 4,
+    };
 
     #[test]
     fn a_prompt_and_its_variations_keep_every_position() {

@@ -21,7 +21,7 @@ use ort::value::{DynValue, Tensor, TensorRef};
 use crate::feel::Feel;
 use crate::generator::{GenerateError, GenerationRequest, Generator, Melody, Style};
 use crate::key::detect_key;
-use crate::kv_cache::{Cache, CacheKind, Pool, Shared, Store};
+use crate::kv_cache::{Cache, CacheKind, Dims, Pool, Shared, Store};
 use crate::learned::Learned;
 use crate::motifs::MotifModel;
 use crate::notation;
@@ -116,8 +116,8 @@ impl Architecture {
 pub struct NeuralGenerator {
     session: Session,
     architecture: Architecture,
-    /// How the graph takes its KV cache (from its inputs: v1 grows it by copying, later exports
-    /// read a buffer kept here).
+    /// How the graph takes its KV cache (from its inputs: the first exports grow it by copying,
+    /// in-place exports read buffers kept here).
     cache_kind: CacheKind,
     /// The names of an in-place graph's per-layer cache inputs, in the order
     /// [`Shared::inputs`] gives them: `prompt_key_<l>` for every layer, `prompt_value_<l>`,
@@ -304,16 +304,15 @@ impl NeuralGenerator {
                 ))
             }
             Store::InPlace(mut shared) => {
-                let lengths = [shared.prompt_length, shared.own_length].map(|n| {
+                let scalar = |n: usize| {
                     Tensor::from_array(([0usize; 0], vec![n as i64])).map_err(|e| e.to_string())
-                });
-                let [prompt_length, past_length] = lengths;
+                };
                 let (logits, key, value) = {
                     // Each layer's buffers are lent to the graph as they lie, one input each.
                     let mut inputs = ort::inputs![
                         "tokens" => tokens,
-                        "prompt_length" => prompt_length?,
-                        "past_length" => past_length?,
+                        "prompt_length" => scalar(shared.prompt_length)?,
+                        "past_length" => scalar(shared.own_length)?,
                     ];
                     for (name, (shape, data)) in self.layer_inputs.iter().zip(shared.inputs()) {
                         let view =
@@ -361,19 +360,22 @@ impl NeuralGenerator {
                     value: value.into_dyn(),
                 }
             }
-            CacheKind::InPlace => Store::InPlace(Shared::new(
-                &mut self.pool,
-                [a.layers, 0, a.heads, a.head_dim],
-                batch,
-                first,
-            )),
+            CacheKind::InPlace => {
+                let dims = Dims {
+                    layers: a.layers,
+                    heads: a.heads,
+                    head_dim: a.head_dim,
+                };
+                Store::InPlace(Shared::new(&mut self.pool, dims, batch, first))
+            }
         };
         Ok(Cache { store, length: 0 })
     }
 
-    /// The cache of `rows` sequences with each row repeated `repeat` times along the batch
-    /// dimension (row 0 `repeat` times, then row 1 …), so that variations share one prefill of
-    /// the prompt (and of its unconditioned twin, with style guidance).
+    /// The cache of `rows` sequences with each row continued by `repeat` rows (row 0's
+    /// `repeat` rows, then row 1's …), so that variations share one prefill of the prompt (and of
+    /// its unconditioned twin, with style guidance): a growing cache is copied `repeat` times; an
+    /// in-place one is read where it is, and the new rows get positions of their own.
     fn tile(&mut self, cache: Cache, rows: usize, repeat: usize) -> Result<Cache, String> {
         let a = self.architecture;
         let length = cache.length;
