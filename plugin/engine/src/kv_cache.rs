@@ -96,6 +96,42 @@ impl Shared {
         self.split = true;
     }
 
+    /// A cache of only `rows` of this unsplit one (in that order; one may repeat), with their
+    /// prompt positions copied: Auto scores the prompt under every style at once and goes on
+    /// with the rows of the style it chose.
+    pub(crate) fn select(&self, pool: &mut Pool, rows: &[usize]) -> Shared {
+        debug_assert!(!self.split, "rows are selected before they are split");
+        let dims = self.prompt.dims;
+        let mut prompt = Buffer::new(pool, dims, rows.len(), self.prompt.capacity);
+        let block = dims.heads * self.prompt.capacity * dims.head_dim;
+        let valid = self.prompt_length * dims.head_dim;
+        let (from_batch, to_batch) = (self.prompt.batch, rows.len());
+        for (from, to) in [
+            (&self.prompt.key, &mut prompt.key),
+            (&self.prompt.value, &mut prompt.value),
+        ] {
+            for layer in 0..dims.layers {
+                for (i, &row) in rows.iter().enumerate() {
+                    let source = (layer * from_batch + row) * block;
+                    let target = (layer * to_batch + i) * block;
+                    // Each head's valid positions (the rest is masked out).
+                    for head in 0..dims.heads {
+                        let offset = head * prompt.capacity * dims.head_dim;
+                        to[target + offset..target + offset + valid]
+                            .copy_from_slice(&from[source + offset..source + offset + valid]);
+                    }
+                }
+            }
+        }
+        Shared {
+            prompt,
+            prompt_length: self.prompt_length,
+            own: Buffer::new(pool, dims, rows.len(), 1),
+            own_length: 0,
+            split: false,
+        }
+    }
+
     /// The graph's cache inputs in order — every layer's prompt keys, prompt values, own keys,
     /// own values — as (shape, data) of one layer each.
     pub(crate) fn inputs(&self) -> impl Iterator<Item = ([usize; 4], &[f32])> {
@@ -340,6 +376,32 @@ mod tests {
         assert!(pool.spare.len() <= Pool::KEEP);
         let again = Buffer::new(&mut pool, SHAPE, 6, 128);
         assert!(again.key.capacity() >= 2 * 6 * 3 * 128 * 4);
+    }
+
+    #[test]
+    fn selected_rows_keep_their_prompt_positions() {
+        let mut pool = Pool::default();
+        pool.give(vec![f32::MAX; 100_000]);
+        // Five styled prompts and their unstyled twin, 40 positions each.
+        let mut all = Shared::new(&mut pool, SHAPE, 6, 40);
+        let prompt = block(SHAPE, 6, 0, 40);
+        all.append(&mut pool, 40, &prompt, &prompt);
+        let chosen = all.select(&mut pool, &[3, 5]);
+        assert_eq!((chosen.prompt_length, chosen.prompt.batch), (40, 2));
+        for l in 0..2 {
+            for h in 0..3 {
+                assert_eq!(chosen.prompt.keys(l, 0, h, 40), expected(l, 3, h, 0..40, 4));
+                assert_eq!(chosen.prompt.keys(l, 1, h, 40), expected(l, 5, h, 0..40, 4));
+            }
+        }
+        assert_eq!(chosen.prompt.key, chosen.prompt.value);
+        // It goes on like any prompt: split into variations that read it.
+        let mut chosen = chosen;
+        chosen.split(&mut pool, 2);
+        let own = block(SHAPE, 4, 0, 1);
+        chosen.append(&mut pool, 1, &own, &own);
+        assert_eq!((chosen.prompt_length, chosen.own_length), (40, 1));
+        assert_eq!(chosen.own.keys(1, 3, 2, 1), expected(1, 3, 2, 0..1, 4));
     }
 
     #[test]

@@ -267,6 +267,25 @@ impl NeuralGenerator {
         batch: usize,
         cache: Option<Cache>,
     ) -> Result<(Vec<f32>, Cache), String> {
+        let (logits, cache) = self.run_batch_keeping(new, batch, cache, true)?;
+        Ok((logits, cache.expect("a kept cache")))
+    }
+
+    /// The logits of `batch` sequences of `new.len() / batch` tokens each, run from the start
+    /// with no cache kept (scoring): the new positions' keys and values are not copied out.
+    fn score_batch(&mut self, new: &[u32], batch: usize) -> Result<Vec<f32>, String> {
+        Ok(self.run_batch_keeping(new, batch, None, false)?.0)
+    }
+
+    /// [`NeuralGenerator::run_batch`], with the grown cache returned only when `keep` (else its
+    /// storage goes back to the pool).
+    fn run_batch_keeping(
+        &mut self,
+        new: &[u32],
+        batch: usize,
+        cache: Option<Cache>,
+        keep: bool,
+    ) -> Result<(Vec<f32>, Option<Cache>), String> {
         let ids: Vec<i64> = new.iter().map(|&t| t as i64).collect();
         let per_row = ids.len() / batch.max(1);
         let tokens = Tensor::from_array(([batch, per_row], ids)).map_err(|e| e.to_string())?;
@@ -289,6 +308,9 @@ impl NeuralGenerator {
                     .try_extract_tensor::<f32>()
                     .map_err(|e| e.to_string())?;
                 let logits = logits.to_vec();
+                if !keep {
+                    return Ok((logits, None));
+                }
                 let key = outputs
                     .remove("present_key")
                     .ok_or("no present_key output")?;
@@ -297,48 +319,56 @@ impl NeuralGenerator {
                     .ok_or("no present_value output")?;
                 Ok((
                     logits,
-                    Cache {
+                    Some(Cache {
                         store: Store::Growing { key, value },
                         length: past + per_row,
-                    },
+                    }),
                 ))
             }
             Store::InPlace(mut shared) => {
                 let scalar = |n: usize| {
                     Tensor::from_array(([0usize; 0], vec![n as i64])).map_err(|e| e.to_string())
                 };
-                let (logits, key, value) = {
-                    // Each layer's buffers are lent to the graph as they lie, one input each.
-                    let mut inputs = ort::inputs![
-                        "tokens" => tokens,
-                        "prompt_length" => scalar(shared.prompt_length)?,
-                        "past_length" => scalar(shared.own_length)?,
-                    ];
-                    for (name, (shape, data)) in self.layer_inputs.iter().zip(shared.inputs()) {
-                        let view =
-                            TensorRef::from_array_view((shape, data)).map_err(|e| e.to_string())?;
-                        inputs.push((name.as_str().into(), view.into()));
-                    }
-                    let outputs = self.session.run(inputs).map_err(|e| e.to_string())?;
-                    let extract = |name: &str| -> Result<Vec<f32>, String> {
-                        let (_, data) = outputs[name]
-                            .try_extract_tensor::<f32>()
-                            .map_err(|e| e.to_string())?;
-                        Ok(data.to_vec())
-                    };
-                    (
-                        extract("logits")?,
-                        extract("new_key")?,
-                        extract("new_value")?,
-                    )
+                // Each layer's buffers are lent to the graph as they lie, one input each.
+                let mut inputs = ort::inputs![
+                    "tokens" => tokens,
+                    "prompt_length" => scalar(shared.prompt_length)?,
+                    "past_length" => scalar(shared.own_length)?,
+                ];
+                for (name, (shape, data)) in self.layer_inputs.iter().zip(shared.inputs()) {
+                    let view =
+                        TensorRef::from_array_view((shape, data)).map_err(|e| e.to_string())?;
+                    inputs.push((name.as_str().into(), view.into()));
+                }
+                let outputs = self.session.run(inputs).map_err(|e| e.to_string())?;
+                let extract = |name: &str| -> Result<&[f32], String> {
+                    let (_, data) = outputs[name]
+                        .try_extract_tensor::<f32>()
+                        .map_err(|e| e.to_string())?;
+                    Ok(data)
                 };
-                shared.append(&mut self.pool, per_row, &key, &value);
+                let logits = extract("logits")?.to_vec();
+                if !keep {
+                    drop(outputs);
+                    self.pool.recycle(Cache {
+                        store: Store::InPlace(shared),
+                        length: past,
+                    });
+                    return Ok((logits, None));
+                }
+                // The new positions go from ONNX Runtime's outputs straight into the buffers.
+                shared.append(
+                    &mut self.pool,
+                    per_row,
+                    extract("new_key")?,
+                    extract("new_value")?,
+                );
                 Ok((
                     logits,
-                    Cache {
+                    Some(Cache {
                         store: Store::InPlace(shared),
                         length: past + per_row,
-                    },
+                    }),
                 ))
             }
         }
@@ -418,9 +448,7 @@ impl NeuralGenerator {
                 tokens.len()
             ));
         }
-        let (logits, cache) = self.run(tokens, None)?;
-        self.pool.recycle(cache);
-        Ok(logits)
+        self.score_batch(tokens, 1)
     }
 
     /// log p(token i | tokens before it) for i = 1..len, in one pass (teacher forcing).
@@ -431,21 +459,122 @@ impl NeuralGenerator {
                 tokens.len()
             ));
         }
-        let (logits, cache) = self.run(tokens, None)?;
-        self.pool.recycle(cache);
-        let v = self.architecture.vocab_size;
-        Ok(tokens
-            .iter()
-            .enumerate()
-            .skip(1)
-            .map(|(i, &next)| log_softmax_at(&logits[(i - 1) * v..i * v], next as usize))
-            .collect())
+        let logits = self.score_batch(tokens, 1)?;
+        Ok(teacher_forced(
+            &logits,
+            tokens,
+            self.architecture.vocab_size,
+        ))
     }
 
-    /// Log-likelihood of `prompt[1..]` given its start (to choose a style for Auto).
-    fn prompt_log_likelihood(&mut self, prompt: &[u32]) -> Result<f64, String> {
-        Ok(self.token_log_probs(prompt)?.iter().sum())
+    /// The cache of only `rows` of an unsplit `cache` (in that order): a growing cache's rows
+    /// are copied out of the graph's output, an in-place one's prompt positions into a buffer
+    /// of their own.
+    fn select_rows(&mut self, cache: Cache, rows: &[usize]) -> Result<Cache, String> {
+        let a = self.architecture;
+        let length = cache.length;
+        let store = match cache.store {
+            Store::Growing { key, value } => {
+                let pick = |value: &DynValue| -> Result<DynValue, String> {
+                    let (shape, data) = value
+                        .try_extract_tensor::<f32>()
+                        .map_err(|e| e.to_string())?;
+                    let batch = shape[1] as usize;
+                    let per_row = a.heads * length * a.head_dim;
+                    let mut picked = Vec::with_capacity(a.layers * rows.len() * per_row);
+                    for layer in data.chunks_exact(batch * per_row) {
+                        for &row in rows {
+                            picked.extend_from_slice(&layer[row * per_row..(row + 1) * per_row]);
+                        }
+                    }
+                    let shape = [a.layers, rows.len(), a.heads, length, a.head_dim];
+                    Ok(Tensor::from_array((shape, picked))
+                        .map_err(|e| e.to_string())?
+                        .into_dyn())
+                };
+                Store::Growing {
+                    key: pick(&key)?,
+                    value: pick(&value)?,
+                }
+            }
+            Store::InPlace(shared) => {
+                let chosen = shared.select(&mut self.pool, rows);
+                self.pool.recycle(Cache {
+                    store: Store::InPlace(shared),
+                    length,
+                });
+                Store::InPlace(chosen)
+            }
+        };
+        Ok(Cache { store, length })
     }
+
+    /// Auto's style: the one under which `prompt` (built with the style token `built_with`) is
+    /// most likely.
+    /// The five styled prompts run as one batch — with their "any style" twin as a sixth row
+    /// under `guidance` — and the chosen style's rows are kept: returns the style, the (guided)
+    /// logits for the first token after the prompt and the cache of its row (and the twin's),
+    /// so the answer goes on without running the prompt again.
+    fn choose_style(
+        &mut self,
+        prompt: &[u32],
+        built_with: u32,
+        guidance: Option<f32>,
+    ) -> Result<(Style, Vec<f32>, Cache), GenerateError> {
+        let v = self.architecture.vocab_size;
+        let n = prompt.len();
+        let with_token = |token: u32| {
+            let mut row = prompt.to_vec();
+            if let Some(style) = row.iter_mut().take(2).find(|t| **t == built_with) {
+                *style = token;
+            }
+            row
+        };
+        let mut rows = Vec::with_capacity(tokens::STYLES.len() + 1);
+        for style in tokens::STYLES {
+            let token =
+                tokens::style_token(style).map_err(|e| GenerateError::BadRequest(e.to_string()))?;
+            rows.push(with_token(token));
+        }
+        let styles = rows.len();
+        if guidance.is_some() {
+            rows.push(with_token(tokens::ANY_STYLE));
+        }
+        let (logits, cache) = self
+            .run_batch(&rows.concat(), rows.len(), None)
+            .map_err(GenerateError::Backend)?;
+        let row_logits = |row: usize| &logits[row * n * v..(row + 1) * n * v];
+        let mut best = (f64::NEG_INFINITY, 0);
+        for (row, tokens) in rows.iter().enumerate().take(styles) {
+            let score: f64 = teacher_forced(row_logits(row), tokens, v).iter().sum();
+            if score > best.0 {
+                best = (score, row);
+            }
+        }
+        let chosen = best.1;
+        let mut last = row_logits(chosen)[(n - 1) * v..].to_vec();
+        let kept = match guidance {
+            Some(strength) => {
+                guide(&mut last, &row_logits(styles)[(n - 1) * v..], strength);
+                vec![chosen, styles]
+            }
+            None => vec![chosen],
+        };
+        let cache = self
+            .select_rows(cache, &kept)
+            .map_err(GenerateError::Backend)?;
+        Ok((tokens::STYLES[chosen], last, cache))
+    }
+}
+
+/// log p(token i | tokens before it) for i = 1..len, from one row's logits `[len, vocab]`.
+fn teacher_forced(logits: &[f32], tokens: &[u32], vocab: usize) -> Vec<f64> {
+    tokens
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, &next)| log_softmax_at(&logits[(i - 1) * vocab..i * vocab], next as usize))
+        .collect()
 }
 
 /// Classifier-free guidance in place: `conditioned + strength · (conditioned − unconditioned)`.
@@ -599,7 +728,7 @@ impl Generator for NeuralGenerator {
         if seeds.is_empty() {
             return Ok(Vec::new());
         }
-        let plan = self.plan(history, request)?;
+        let mut plan = self.plan(history, request)?;
         let context = self.architecture.context;
         let v = self.architecture.vocab_size;
         let batch = seeds.len();
@@ -607,7 +736,10 @@ impl Generator for NeuralGenerator {
         // with "any style" (rows batch..2·batch), fed the same tokens.
         let guidance = self.guidance(request);
         let rows = if guidance.is_some() { 2 } else { 1 };
-        let (last, cache) = self.run_prompt(&plan.prompt, plan.style_token, guidance)?;
+        let (last, cache) = match plan.prefilled.take() {
+            Some(prefilled) => prefilled,
+            None => self.run_prompt(&plan.prompt, plan.style_token, guidance)?,
+        };
         let mut cache = if batch > 1 {
             self.tile(cache, rows, batch)
                 .map_err(GenerateError::Backend)?
@@ -680,6 +812,9 @@ impl Generator for NeuralGenerator {
 struct Plan {
     /// The prompt's tokens (`BOS STYLE TS BAR …`), run once for all variations.
     prompt: Vec<u32>,
+    /// The prompt already run (Auto runs it to choose its style): the (guided) logits for the
+    /// first token after it and its cache, taken by the variations instead of a second run.
+    prefilled: Option<(Vec<f32>, Cache)>,
     /// Where the phrase starts on the prompt's grid (ticks from its first bar line).
     start_tick: u32,
     /// One bar of the request's meter, in ticks (the grammar closes bars at this length).
@@ -985,7 +1120,10 @@ impl NeuralGenerator {
             landing: false,
             style_strength: crate::generator::DEFAULT_STYLE_STRENGTH,
         };
-        self.plan(history, &request)?;
+        let plan = self.plan(history, &request)?;
+        if let Some((_, cache)) = plan.prefilled {
+            self.pool.recycle(cache);
+        }
         self.chosen_style
             .ok_or_else(|| GenerateError::Backend("no style chosen".into()))
     }
@@ -1046,22 +1184,15 @@ impl NeuralGenerator {
             build_prompt(melody, style_token, ts, start_tick, context - budget)
                 .map_err(|e| GenerateError::BadRequest(e.to_string()))
         };
-        let style = match request.style {
+        let (style, prefilled) = match request.style {
             Style::Auto => {
-                // The style under which the prompt is most likely.
-                let mut best = (f64::NEG_INFINITY, Style::Folk);
-                for style in tokens::STYLES {
-                    let prompt = prompt_for(style)?;
-                    let score = self
-                        .prompt_log_likelihood(&prompt)
-                        .map_err(GenerateError::Backend)?;
-                    if score > best.0 {
-                        best = (score, style);
-                    }
-                }
-                best.1
+                let folk = tokens::style_token(Style::Folk)
+                    .map_err(|e| GenerateError::BadRequest(e.to_string()))?;
+                let (style, last, cache) =
+                    self.choose_style(&prompt_for(Style::Folk)?, folk, self.guidance(request))?;
+                (style, Some((last, cache)))
             }
-            style => style,
+            style => (style, None),
         };
         self.chosen_style = Some(style);
         let velocity = melody
@@ -1096,6 +1227,7 @@ impl NeuralGenerator {
             .flatten();
         Ok(Plan {
             prompt: prompt_for(style)?,
+            prefilled,
             start_tick,
             bar_ticks,
             length_ticks,
@@ -1602,6 +1734,67 @@ mod tests {
                 again.iter().map(|p| &p.notes).collect::<Vec<_>>(),
                 other.iter().map(|p| &p.notes).collect::<Vec<_>>()
             );
+        }
+    }
+
+    #[test]
+    fn auto_goes_on_from_the_run_that_chose_its_style() {
+        let history = [ode()];
+        for cache in ["growing", "in-place"] {
+            let mut generator = tiny(cache);
+            for strength in [0.0, 1.5] {
+                let auto = GenerationRequest {
+                    style_strength: strength,
+                    start_tick: 4 * 48,
+                    ..request(3, 1.2, Style::Auto)
+                };
+                let answers = generator
+                    .generate_variations(&history, &auto, &[1, 2, 3])
+                    .unwrap();
+                let chosen = generator.chosen_style().unwrap();
+                // The style under which the prompt is likeliest, scored one style at a time.
+                let prompt_for = |style| {
+                    build_prompt(
+                        Some(&history[0]),
+                        tokens::style_token(style).unwrap(),
+                        TimeSignature::default(),
+                        4 * 48,
+                        400,
+                    )
+                    .unwrap()
+                };
+                let scores: Vec<f64> = tokens::STYLES
+                    .iter()
+                    .map(|&style| {
+                        let log_probs = generator.token_log_probs(&prompt_for(style)).unwrap();
+                        log_probs.iter().sum()
+                    })
+                    .collect();
+                let likeliest = (0..5).max_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+                assert_eq!(
+                    Some(chosen),
+                    likeliest.map(|i| tokens::STYLES[i]),
+                    "{scores:?}"
+                );
+                assert_eq!(
+                    generator
+                        .auto_style(&history, 4 * 48, TimeSignature::default())
+                        .unwrap(),
+                    chosen
+                );
+                // Going on from the scoring run plays what a request for that style plays.
+                let explicit = GenerationRequest {
+                    style: chosen,
+                    ..auto.clone()
+                };
+                let again = generator
+                    .generate_variations(&history, &explicit, &[1, 2, 3])
+                    .unwrap();
+                for (x, y) in answers.iter().zip(&again) {
+                    assert!(!x.notes.is_empty());
+                    assert_eq!(x.notes, y.notes, "{cache}, strength {strength}");
+                }
+            }
         }
     }
 
