@@ -625,6 +625,21 @@ fn markdown(report: &Report) -> String {
             cell(feel.articulation, 2),
         ));
     }
+    out.push_str(
+        "\n| what tells styles apart (mean) | notes per bar | mean step (semitones) | pentatonic share | tonic ending |\n|---|---|---|---|---|\n",
+    );
+    for (name, m) in [
+        ("continuation", &report.aggregate),
+        ("true continuation", &report.truth),
+    ] {
+        out.push_str(&format!(
+            "| {name} | {} | {} | {} | {} |\n",
+            cell(m.notes_per_bar, 2),
+            cell(m.mean_step, 2),
+            cell(m.pentatonic_share, 3),
+            cell(m.tonic_ending, 3),
+        ));
+    }
     if let Some((seed, swing)) = report.played {
         out.push_str(&format!(
             "\nPrompts played by a synthetic player (seed {seed}: ±15 ms timing, notes sounding 55–90 % of their length, accents{}).\n",

@@ -360,6 +360,15 @@ fn eval_reports_per_file_and_in_aggregate_and_skips_what_it_cannot_use() {
             let value = aggregate[metric].as_f64().unwrap();
             assert!((0.0..=2.0).contains(&value), "{metric} = {value}");
         }
+        // What tells styles apart, for the answers and for the truth.
+        for side in [aggregate, &report["truth"]] {
+            assert!(side["notes_per_bar"].as_f64().unwrap() > 0.0);
+            assert!(side["mean_step"].as_f64().unwrap() >= 0.0);
+            for share in ["pentatonic_share", "tonic_ending"] {
+                let value = side[share].as_f64().unwrap();
+                assert!((0.0..=1.0).contains(&value), "{share} = {value}");
+            }
+        }
         if generator == "repeat" {
             assert_eq!(
                 aggregate["copy_rate"], 1.0,
@@ -379,7 +388,9 @@ fn eval_reports_per_file_and_in_aggregate_and_skips_what_it_cannot_use() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&table.stdout);
     assert!(
-        stdout.contains("| **mean** |") && stdout.contains("| a.mid |"),
+        stdout.contains("| **mean** |")
+            && stdout.contains("| a.mid |")
+            && stdout.contains("| what tells styles apart (mean) |"),
         "{stdout}"
     );
     let result = continuo()

@@ -51,6 +51,15 @@ pub struct Metrics {
     pub rest_rate: Option<f64>,
     /// Median share of the time to the next onset that a note sounds (1 = legato).
     pub articulation: Option<f64>,
+    /// What tells styles apart (issue 14: Celtic runs in eighths, a chorale walks in quarters
+    /// by step, Chinese folk tunes keep to the pentatonic): notes per bar,
+    pub notes_per_bar: Option<f64>,
+    /// the mean interval between consecutive notes in semitones,
+    pub mean_step: Option<f64>,
+    /// the share of notes in the pentatonic scale of the prompt's key,
+    pub pentatonic_share: Option<f64>,
+    /// and 1 when the last note is the key's tonic, else 0.
+    pub tonic_ending: Option<f64>,
 }
 
 /// How notes are played rather than which: dynamics, accents, swing, syncopation, rests and
@@ -374,6 +383,32 @@ pub fn measure(
     });
     let onset_pitch_f1 = onset_pitch_f1(continuation, truth);
     let (rest_rate, held_share) = articulation(continuation);
+    let notes_per_bar = (bars > 0).then(|| notes as f64 / bars as f64);
+    let mean_step = (notes >= 2).then(|| {
+        continuation
+            .windows(2)
+            .map(|w| (w[1].pitch as f64 - w[0].pitch as f64).abs())
+            .sum::<f64>()
+            / (notes - 1) as f64
+    });
+    let pentatonic_share = key.filter(|_| notes > 0).map(|key| {
+        let pentatonic = key.pentatonic();
+        continuation
+            .iter()
+            .filter(|n| pentatonic[(n.pitch % 12) as usize])
+            .count() as f64
+            / notes as f64
+    });
+    let tonic_ending =
+        continuation.last().zip(key).map(
+            |(n, key)| {
+                if n.pitch % 12 == key.tonic {
+                    1.0
+                } else {
+                    0.0
+                }
+            },
+        );
     Metrics {
         notes,
         in_key_rate,
@@ -391,6 +426,10 @@ pub fn measure(
         onset_pitch_f1,
         rest_rate,
         articulation: held_share,
+        notes_per_bar,
+        mean_step,
+        pentatonic_share,
+        tonic_ending,
     }
 }
 
@@ -413,6 +452,10 @@ pub fn mean(items: &[Metrics]) -> Metrics {
         onset_pitch_f1: average(items.iter().map(|m| m.onset_pitch_f1)),
         rest_rate: average(items.iter().map(|m| m.rest_rate)),
         articulation: average(items.iter().map(|m| m.articulation)),
+        notes_per_bar: average(items.iter().map(|m| m.notes_per_bar)),
+        mean_step: average(items.iter().map(|m| m.mean_step)),
+        pentatonic_share: average(items.iter().map(|m| m.pentatonic_share)),
+        tonic_ending: average(items.iter().map(|m| m.tonic_ending)),
     }
 }
 
@@ -621,5 +664,37 @@ mod tests {
         let m = measure(&prompt, 2, &stuck, &[], ts, 1, None);
         assert_eq!(m.single_pitch, Some(1.0));
         assert_eq!(m.held_ending, Some(0.0));
+    }
+
+    #[test]
+    fn style_features_count_density_steps_pentatonic_notes_and_tonic_endings() {
+        let ts = TimeSignature::default();
+        let c_major = Key {
+            tonic: 0,
+            mode: Mode::Major,
+        };
+        // Two bars: C D E F | G A B C — F and B are outside C's major pentatonic.
+        let scale: Vec<Note> = [60, 62, 64, 65, 67, 69, 71, 72]
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| note(i as u32 * 24, 24, p))
+            .collect();
+        let m = measure(&scale, 2, &scale, &scale, ts, 2, Some(c_major));
+        assert_eq!(m.notes_per_bar, Some(4.0));
+        assert_eq!(m.mean_step, Some(12.0 / 7.0));
+        assert_eq!(m.pentatonic_share, Some(6.0 / 8.0));
+        assert_eq!(m.tonic_ending, Some(1.0));
+        // In E minor the same notes end off the tonic; its pentatonic (E G A B D) holds 5 of 8.
+        let e_minor = Key {
+            tonic: 4,
+            mode: Mode::Minor,
+        };
+        let m = measure(&scale, 2, &scale, &scale, ts, 2, Some(e_minor));
+        assert_eq!(m.tonic_ending, Some(0.0));
+        assert_eq!(m.pentatonic_share, Some(5.0 / 8.0));
+        // No key: no key-relative features; one note: no steps.
+        let m = measure(&scale, 2, &scale[..1], &scale, ts, 2, None);
+        assert_eq!((m.pentatonic_share, m.tonic_ending), (None, None));
+        assert_eq!((m.mean_step, m.notes_per_bar), (None, Some(0.5)));
     }
 }
