@@ -291,7 +291,8 @@ impl NeuralGenerator {
         let tokens = Tensor::from_array(([batch, per_row], ids)).map_err(|e| e.to_string())?;
         let cache = match cache {
             Some(cache) => cache,
-            None => self.empty_cache(batch, per_row)?,
+            // A scoring run writes no positions: a one-position placeholder will do.
+            None => self.empty_cache(batch, if keep { per_row } else { 1 })?,
         };
         let past = cache.length;
         match cache.store {
