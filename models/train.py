@@ -127,6 +127,10 @@ def main() -> None:
                         help="share of windows moved by octaves to another register")
     parser.add_argument("--any-style", type=float, default=0.15,
                         help="share of windows whose style token is replaced by STYLE_any")
+    parser.add_argument("--stop-at", type=int, default=None,
+                        help="stop (and save) at this step, before the schedule's end: how a "
+                             "leg of the shipped model's training was interrupted and resumed on "
+                             "another schedule (see SCHEDULE in xtask)")
     parser.add_argument("--checkpoint", default=None,
                         help="another checkpoint than cache/checkpoint.pt (a trial run beside the "
                              "main one, e.g. another size); its log goes beside it")
@@ -197,7 +201,8 @@ def main() -> None:
     started = time.time()
     last_save = time.time()
     tokens_seen = 0
-    while step < args.steps:
+    last_step = min(args.steps, args.stop_at) if args.stop_at else args.steps
+    while step < last_step:
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step)
         augment = {"register": args.register, "any_style": args.any_style}

@@ -5,8 +5,9 @@
 //! - `cargo xtask test`: runs every test of the workspace (what `.ci/run` calls), then the
 //!   Windows build's tests under Wine (`--no-windows` leaves them out, and says so).
 //! - `cargo xtask install`: bundles and copies the plugin into `~/.clap` and `~/.vst3`.
-//! - `cargo xtask train [--steps N]`: creates `models/.venv` and runs corpus extraction, training,
-//!   evaluation and ONNX export (each step caches or checkpoints, so a rerun resumes).
+//! - `cargo xtask train [train.py options]`: creates `models/.venv` and runs corpus extraction,
+//!   training (the shipped model's schedule, or one run with the options given), evaluation and
+//!   ONNX export (each step caches or checkpoints, so a rerun resumes).
 //! - `cargo xtask eval`: `continuo eval` on the model's test split (exported as MIDI) for the
 //!   neural model, the Markov generator and "repeat the last bar"; writes
 //!   `models/eval-continuation.json` and prints the table (`models/card.py` puts it in the card).
@@ -552,16 +553,44 @@ fn python_venv(venv: &Path, requirements: &str) -> Result<PathBuf> {
     Ok(venv)
 }
 
+/// The shipped model's training, as it was run: legs on one checkpoint, each resuming where the
+/// one before stopped on a schedule of its own (a finished leg does nothing when rerun). The first
+/// was interrupted at step 2,233 of a 2,400-step cosine schedule; the next two took the learning
+/// rate back up (to 1.7e-4, then 1.1e-4) and down again while the validation loss kept falling.
+const SCHEDULE: &[&[&str]] = &[
+    &["--steps", "2400", "--stop-at", "2233"],
+    &["--steps", "3400", "--lr", "6e-4", "--register", "0.35"],
+    &[
+        "--steps",
+        "4800",
+        "--lr",
+        "4e-4",
+        "--register",
+        "0.35",
+        "--eval-every",
+        "200",
+    ],
+];
+
+/// `cargo xtask train`: extraction, the shipped model's schedule (or one run of `train.py` with
+/// `extra`), evaluation and export.
 fn train(extra: &[String]) -> Result<()> {
     let venv = python_venv(Path::new("models/.venv"), "models/requirements.txt")?;
     let python = venv.join("bin/python");
     run(Command::new(&python)
         .arg("extract.py")
         .current_dir("models"))?;
-    run(Command::new(&python)
-        .arg("train.py")
-        .args(extra)
-        .current_dir("models"))?;
+    let legs: Vec<Vec<&str>> = if extra.is_empty() {
+        SCHEDULE.iter().map(|leg| leg.to_vec()).collect()
+    } else {
+        vec![extra.iter().map(String::as_str).collect()]
+    };
+    for leg in legs {
+        run(Command::new(&python)
+            .arg("train.py")
+            .args(leg)
+            .current_dir("models"))?;
+    }
     run(Command::new(&python)
         .arg("evaluate.py")
         .current_dir("models"))?;
