@@ -116,7 +116,8 @@ pub fn markov(melody: &Melody, prompt_ticks: u32) -> Option<Score> {
 
 /// Scores the bars from `prompt_bars` on with the neural model, in one pass of at most the
 /// model's context (the earliest bars of the prompt are dropped to fit). The prompt is read as
-/// notation first, as the generator reads it ([`notation::notate`]).
+/// notation first, as the generator reads it ([`notation::notate`]); with `Style::Auto` the
+/// melody is scored under the style Auto chooses from the prompt (as an answer is generated).
 pub fn neural(
     generator: &mut NeuralGenerator,
     melody: &Melody,
@@ -125,14 +126,26 @@ pub fn neural(
     follow_motifs: f32,
 ) -> Result<Option<Score>, String> {
     let ts: TimeSignature = melody.time_signature;
+    let boundary = prompt_bars * ts.bar_ticks();
     let style = if style == Style::Auto {
-        Style::Folk
+        // The style Auto hears in the prompt, as the generator would answer it.
+        let prompt = Melody {
+            notes: melody
+                .notes
+                .iter()
+                .filter(|n| n.start < boundary)
+                .copied()
+                .collect(),
+            time_signature: ts,
+        };
+        generator
+            .auto_style(&[prompt], boundary, ts)
+            .map_err(|e| e.to_string())?
     } else {
         style
     };
     // The prompt read as notation, as the generator hears it (its last note's length read
     // against the continuation's first onset, as a notator would); the continuation as written.
-    let boundary = prompt_bars * ts.bar_ticks();
     let first_after = melody.notes.iter().position(|n| n.start >= boundary);
     let heard = &melody.notes[..first_after.map_or(melody.notes.len(), |i| i + 1)];
     let notes = notation::notate(heard, ts)
@@ -287,6 +300,47 @@ mod tests {
 
     fn melody(pitches: &[u8]) -> Melody {
         Melody::evenly_spaced(pitches, 12, 90)
+    }
+
+    #[test]
+    fn auto_scores_under_the_style_auto_hears_in_the_prompt() {
+        let mut generator = NeuralGenerator::load().unwrap_or_else(|why| panic!("{why}"));
+        // Tunes of different kinds: a walking tune in quarters, a line in half notes, a
+        // pentatonic tune in eighths, a run in eighths — eight bars each.
+        let tunes = [
+            (&[67u8, 64, 62, 60, 62, 64, 67, 69][..], 12),
+            (&[60, 62, 64, 62, 60, 59, 57, 59, 60, 64][..], 24),
+            (&[69, 72, 74, 76, 79, 76, 74, 72, 69, 67][..], 6),
+            (&[62, 64, 66, 67, 69, 71, 73, 74, 73, 71, 69, 67][..], 6),
+        ];
+        let mut heard_styles = Vec::new();
+        for (pitches, step) in tunes {
+            let bars = 8 * 48 / step as usize;
+            let tune =
+                Melody::evenly_spaced(&pitches.repeat(bars.div_ceil(pitches.len())), step, 90);
+            let prompt = Melody {
+                notes: tune
+                    .notes
+                    .iter()
+                    .filter(|n| n.start < 4 * 48)
+                    .copied()
+                    .collect(),
+                time_signature: tune.time_signature,
+            };
+            let heard = generator
+                .auto_style(&[prompt], 4 * 48, tune.time_signature)
+                .unwrap();
+            let auto = neural(&mut generator, &tune, 4, Style::Auto, 0.0).unwrap();
+            let chosen = neural(&mut generator, &tune, 4, heard, 0.0).unwrap();
+            assert!(auto.is_some());
+            assert_eq!(auto, chosen, "scored under {heard:?}");
+            heard_styles.push(heard);
+        }
+        // Not every tune is heard as Folk (the style the scorer once assumed for Auto).
+        assert!(
+            heard_styles.iter().any(|&s| s != Style::Folk),
+            "{heard_styles:?}"
+        );
     }
 
     #[test]
