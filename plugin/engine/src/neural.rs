@@ -1448,13 +1448,15 @@ impl Decoder {
             .filter(|_| self.landing_note)
             .map(|(tick, _)| (plan.phrase_end - tick).clamp(1, tokens::MAX_DURATION));
         // Never one stuck note (unless the player played one): in the last bar, an answer that
-        // has had one pitch so far does not end until it has another.
+        // has had one pitch so far does not end until it has another, and its landing note (the
+        // last, even where the phrase ends a few ticks into the next bar) takes another.
         let pitch_allowed = |p: u8| {
             stable_ok(p) && stable.is_none_or(|stable: [bool; 12]| stable[(p % 12) as usize])
         };
+        let last_bar = bar_start + plan.bar_ticks >= plan.phrase_end;
         let stuck = self
             .single_pitch()
-            .filter(|_| plan.prompt_moves && bar_start + plan.bar_ticks >= plan.phrase_end);
+            .filter(|_| plan.prompt_moves && (last_bar || landing_note.is_some()));
         let avoid = stuck.filter(|&p| {
             expect == Expect::Pitch && (0..=127u8).any(|q| q != p && pitch_allowed(q))
         });
