@@ -408,29 +408,17 @@ impl NeuralGenerator {
     /// its unconditioned twin, with style guidance): a growing cache is copied `repeat` times; an
     /// in-place one is read where it is, and the new rows get positions of their own.
     fn tile(&mut self, cache: Cache, rows: usize, repeat: usize) -> Result<Cache, String> {
-        let a = self.architecture;
         let length = cache.length;
-        let tile = |value: &DynValue| -> Result<DynValue, String> {
-            let (_, data) = value
-                .try_extract_tensor::<f32>()
-                .map_err(|e| e.to_string())?;
-            let per_row = data.len() / (a.layers * rows);
-            let mut tiled = Vec::with_capacity(data.len() * repeat);
-            for row in data.chunks_exact(per_row) {
-                for _ in 0..repeat {
-                    tiled.extend_from_slice(row);
+        let store = match cache.store {
+            Store::Growing { key, value } => {
+                let tiled: Vec<usize> = (0..rows)
+                    .flat_map(|row| std::iter::repeat_n(row, repeat))
+                    .collect();
+                Store::Growing {
+                    key: pick_rows(self.architecture, &key, length, &tiled)?,
+                    value: pick_rows(self.architecture, &value, length, &tiled)?,
                 }
             }
-            let shape = [a.layers, rows * repeat, a.heads, length, a.head_dim];
-            Ok(Tensor::from_array((shape, tiled))
-                .map_err(|e| e.to_string())?
-                .into_dyn())
-        };
-        let store = match cache.store {
-            Store::Growing { key, value } => Store::Growing {
-                key: tile(&key)?,
-                value: tile(&value)?,
-            },
             Store::InPlace(mut shared) => {
                 // The variations read the prompt's cache where it is; only their own positions
                 // after it are theirs.
@@ -472,32 +460,12 @@ impl NeuralGenerator {
     /// are copied out of the graph's output, an in-place one's prompt positions into a buffer
     /// of their own.
     fn select_rows(&mut self, cache: Cache, rows: &[usize]) -> Result<Cache, String> {
-        let a = self.architecture;
         let length = cache.length;
         let store = match cache.store {
-            Store::Growing { key, value } => {
-                let pick = |value: &DynValue| -> Result<DynValue, String> {
-                    let (shape, data) = value
-                        .try_extract_tensor::<f32>()
-                        .map_err(|e| e.to_string())?;
-                    let batch = shape[1] as usize;
-                    let per_row = a.heads * length * a.head_dim;
-                    let mut picked = Vec::with_capacity(a.layers * rows.len() * per_row);
-                    for layer in data.chunks_exact(batch * per_row) {
-                        for &row in rows {
-                            picked.extend_from_slice(&layer[row * per_row..(row + 1) * per_row]);
-                        }
-                    }
-                    let shape = [a.layers, rows.len(), a.heads, length, a.head_dim];
-                    Ok(Tensor::from_array((shape, picked))
-                        .map_err(|e| e.to_string())?
-                        .into_dyn())
-                };
-                Store::Growing {
-                    key: pick(&key)?,
-                    value: pick(&value)?,
-                }
-            }
+            Store::Growing { key, value } => Store::Growing {
+                key: pick_rows(self.architecture, &key, length, rows)?,
+                value: pick_rows(self.architecture, &value, length, rows)?,
+            },
             Store::InPlace(shared) => {
                 let chosen = shared.select(&mut self.pool, rows);
                 self.pool.recycle(Cache {
@@ -524,13 +492,7 @@ impl NeuralGenerator {
     ) -> Result<(Style, Vec<f32>, Cache), GenerateError> {
         let v = self.architecture.vocab_size;
         let n = prompt.len();
-        let with_token = |token: u32| {
-            let mut row = prompt.to_vec();
-            if let Some(style) = row.iter_mut().take(2).find(|t| **t == built_with) {
-                *style = token;
-            }
-            row
-        };
+        let with_token = |token: u32| with_style_token(prompt, built_with, token);
         let mut rows = Vec::with_capacity(tokens::STYLES.len() + 1);
         for style in tokens::STYLES {
             let token =
@@ -566,6 +528,40 @@ impl NeuralGenerator {
             .map_err(GenerateError::Backend)?;
         Ok((tokens::STYLES[chosen], last, cache))
     }
+}
+
+/// A growing cache's keys or values (`[layers, batch, heads, length, head_dim]`, the graph's
+/// output) with only `rows` of its batch, in that order (a row may repeat).
+fn pick_rows(
+    a: Architecture,
+    value: &DynValue,
+    length: usize,
+    rows: &[usize],
+) -> Result<DynValue, String> {
+    let (shape, data) = value
+        .try_extract_tensor::<f32>()
+        .map_err(|e| e.to_string())?;
+    let batch = shape[1] as usize;
+    let per_row = a.heads * length * a.head_dim;
+    let mut picked = Vec::with_capacity(a.layers * rows.len() * per_row);
+    for layer in data.chunks_exact(batch * per_row) {
+        for &row in rows {
+            picked.extend_from_slice(&layer[row * per_row..(row + 1) * per_row]);
+        }
+    }
+    let shape = [a.layers, rows.len(), a.heads, length, a.head_dim];
+    Ok(Tensor::from_array((shape, picked))
+        .map_err(|e| e.to_string())?
+        .into_dyn())
+}
+
+/// `prompt` with its style token (`from`, in its first two positions) replaced by `to`.
+fn with_style_token(prompt: &[u32], from: u32, to: u32) -> Vec<u32> {
+    let mut row = prompt.to_vec();
+    if let Some(style) = row.iter_mut().take(2).find(|t| **t == from) {
+        *style = to;
+    }
+    row
 }
 
 /// log p(token i | tokens before it) for i = 1..len, from one row's logits `[len, vocab]`.
@@ -1023,10 +1019,7 @@ impl NeuralGenerator {
             let (logits, cache) = self.run(prompt, None).map_err(GenerateError::Backend)?;
             return Ok((logits[(n - 1) * v..].to_vec(), cache));
         };
-        let mut twin = prompt.to_vec();
-        if let Some(style) = twin.iter_mut().take(2).find(|t| **t == style_token) {
-            *style = tokens::ANY_STYLE;
-        }
+        let twin = with_style_token(prompt, style_token, tokens::ANY_STYLE);
         let (logits, cache) = self
             .run_batch(&[prompt, &twin].concat(), 2, None)
             .map_err(GenerateError::Backend)?;
@@ -1119,7 +1112,8 @@ impl NeuralGenerator {
             follow_motifs: 0.0,
             feel: 0.0,
             landing: false,
-            style_strength: crate::generator::DEFAULT_STYLE_STRENGTH,
+            // Guidance does not change the choice: no "any style" row to run.
+            style_strength: 0.0,
         };
         let plan = self.plan(history, &request)?;
         if let Some((_, cache)) = plan.prefilled {
